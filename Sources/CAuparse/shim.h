@@ -1,0 +1,4 @@
+#ifndef BPFGUARD_CAUPARSE_SHIM_H
+#define BPFGUARD_CAUPARSE_SHIM_H
+#include <auparse.h>
+#endif
