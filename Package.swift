@@ -19,6 +19,8 @@ let package = Package(
             pkgConfig: "libcap-ng",
             providers: [.apt(["libcap-ng-dev"]), .yum(["libcap-ng-devel"])]
         ),
+        // C glue of the executable: async-signal-safe handlers, syslog without a format string.
+        .target(name: "CPluginSupport"),
         // Pure Swift: event model, policy language, rule engine, program table, alert formatting. No I/O.
         .target(name: "BPFGuardCore"),
         // libauparse glue: feeds records, assembles events, extracts BPF events.
@@ -26,7 +28,7 @@ let package = Package(
         // The plugin: command line, stdin loop, signals, syslog.
         .executableTarget(
             name: "audisp-bpfguard",
-            dependencies: ["BPFGuardCore", "BPFGuardAudit", "CCapNG"]
+            dependencies: ["BPFGuardCore", "BPFGuardAudit", "CCapNG", "CPluginSupport"]
         ),
         .testTarget(name: "BPFGuardCoreTests", dependencies: ["BPFGuardCore"]),
         .testTarget(name: "BPFGuardAuditTests", dependencies: ["BPFGuardAudit", "BPFGuardCore"]),

@@ -1,0 +1,107 @@
+/// A policy decision to alert on one BPF event.
+public struct Alert: Sendable {
+    public var label: String
+    public var priority: SyslogPriority
+    public var subject: RuleSubject
+    public var rule: RuleReference
+
+    public init(label: String, priority: SyslogPriority, subject: RuleSubject, rule: RuleReference) {
+        self.label = label
+        self.priority = priority
+        self.subject = subject
+        self.rule = rule
+    }
+}
+
+/// One value of an alert, rendered as `key=value` text or as JSON.
+public enum AlertValue: Hashable, Sendable {
+    /// The event does not carry the value: `?` / `null`.
+    case unknown
+    case number(UInt64)
+    /// Arbitrary bytes, always quoted.
+    case string([UInt8])
+    /// Printed bare when it is a plain word, quoted otherwise (node names).
+    case token([UInt8])
+    /// A fixed word chosen by the plugin (`LOAD`, `unset`, a rule label); never quoted.
+    case word(String)
+    /// A duration: `Nms` as text, a number of milliseconds in JSON.
+    case milliseconds(UInt64)
+}
+
+/// Turns an alert into its ordered fields and renders them as the syslog message line
+/// (`key=value …`) or a JSON object (same keys in snake_case).
+public enum AlertFormatter {
+    /// The fields in their documented order:
+    /// `alert priority op prog-id [node] uid auid euid pid ppid comm exe [lifetime] event rule`.
+    public static func fields(of alert: Alert) -> [(key: String, value: AlertValue)] {
+        let subject = alert.subject
+        let event = subject.event
+        let loader = subject.loader
+        var fields: [(key: String, value: AlertValue)] = [
+            ("alert", .word(alert.label)),
+            ("priority", .word(alert.priority.name)),
+            ("op", .word(event.operation.rawValue)),
+            ("prog-id", .number(UInt64(event.programID))),
+        ]
+        if let node = event.node { fields.append(("node", .token(Array(node.utf8)))) }
+        fields += [
+            ("uid", number(loader?.uid)),
+            ("auid", auditID(loader?.auid)),
+            ("euid", number(loader?.euid)),
+            ("pid", number(loader?.pid)),
+            ("ppid", number(loader?.ppid)),
+            ("comm", string(loader?.comm)),
+            ("exe", string(loader?.exe)),
+        ]
+        if event.operation == .unload {
+            fields.append(("lifetime", subject.lifetimeMilliseconds.map { .milliseconds($0) } ?? .unknown))
+        }
+        fields += [
+            ("event", .word(event.timestamp.description)),
+            ("rule", alert.rule == .defaultSetting ? .word("default") : .word(alert.rule.description)),
+        ]
+        return fields
+    }
+
+    /// The syslog message: one line of `key=value` pairs.
+    public static func line(_ alert: Alert) -> String {
+        fields(of: alert).map { "\($0.key)=\(text($0.value))" }.joined(separator: " ")
+    }
+
+    /// One JSON object on one line; keys in snake_case, numbers as numbers, unknown as null.
+    public static func json(_ alert: Alert) -> String {
+        let members = fields(of: alert).map { field -> String in
+            let key = String(field.key.map { $0 == "-" ? "_" : $0 })
+            let value: String
+            switch field.value {
+            case .unknown: value = "null"
+            case .number(let number), .milliseconds(let number): value = String(number)
+            case .string(let bytes), .token(let bytes): value = AlertEscaping.json(bytes)
+            case .word(let word):
+                value = field.key == "rule" && word != "default" ? word : AlertEscaping.json(Array(word.utf8))
+            }
+            return "\"\(key)\":\(value)"
+        }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    private static func text(_ value: AlertValue) -> String {
+        switch value {
+        case .unknown: "?"
+        case .number(let number): String(number)
+        case .string(let bytes): AlertEscaping.quoted(bytes)
+        case .token(let bytes): AlertEscaping.token(bytes)
+        case .word(let word): word
+        case .milliseconds(let ms): "\(ms)ms"
+        }
+    }
+
+    private static func number(_ value: UInt32?) -> AlertValue { value.map { .number(UInt64($0)) } ?? .unknown }
+
+    private static func auditID(_ value: UInt32?) -> AlertValue {
+        guard let value else { return .unknown }
+        return value == ProcessContext.unsetID ? .word("unset") : .number(UInt64(value))
+    }
+
+    private static func string(_ value: [UInt8]?) -> AlertValue { value.map { .string($0) } ?? .unknown }
+}

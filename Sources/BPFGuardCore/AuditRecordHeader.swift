@@ -1,0 +1,78 @@
+/// The start of an audit record line: `[node=NAME ]type=TYPE msg=audit(SEC.MSEC:SERIAL):`.
+public struct AuditRecordHeader: Hashable, Sendable {
+    /// Byte range of NAME in the line, when there is a `node=` prefix.
+    public var node: Range<Int>?
+    /// Byte range of TYPE (`BPF`, `SYSCALL`, `UNKNOWN[1334]`).
+    public var type: Range<Int>
+    public var timestamp: AuditTimestamp
+    /// Offset of the first byte after `):`.
+    public var bodyStart: Int
+
+    /// Parses the header of `line` (without its newline); nil when the line is not an audit record.
+    public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> AuditRecordHeader? {
+        var index = 0
+        var node: Range<Int>?
+        if line.starts(with: Literal.node) {
+            let start = Literal.node.count
+            index = start
+            while index < line.count, line[index] != UInt8(ascii: " ") { index += 1 }
+            guard index > start, index < line.count else { return nil }
+            node = start..<index
+            index += 1
+        }
+        guard matches(Literal.type, in: line, at: index) else { return nil }
+        index += Literal.type.count
+        let typeStart = index
+        while index < line.count, line[index] != UInt8(ascii: " ") { index += 1 }
+        guard index > typeStart else { return nil }
+        let type = typeStart..<index
+        for byte in line[type] {
+            let isUpper = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
+            let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+            guard isUpper || isDigit || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]") else { return nil }
+        }
+        guard matches(Literal.msg, in: line, at: index) else { return nil }
+        index += Literal.msg.count
+        guard let seconds = number(in: line, at: &index), skip(UInt8(ascii: "."), in: line, at: &index),
+              let milliseconds = number(in: line, at: &index), milliseconds < 1000, skip(UInt8(ascii: ":"), in: line, at: &index),
+              let serial = number(in: line, at: &index), skip(UInt8(ascii: ")"), in: line, at: &index),
+              skip(UInt8(ascii: ":"), in: line, at: &index)
+        else { return nil }
+        return AuditRecordHeader(
+            node: node, type: type,
+            timestamp: AuditTimestamp(seconds: seconds, milliseconds: UInt32(milliseconds), serial: serial),
+            bodyStart: index
+        )
+    }
+
+    private enum Literal {
+        static let node = Array("node=".utf8)
+        static let type = Array("type=".utf8)
+        static let msg = Array(" msg=audit(".utf8)
+    }
+
+    private static func matches(_ literal: [UInt8], in line: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        guard index + literal.count <= line.count else { return false }
+        for offset in 0..<literal.count where line[index + offset] != literal[offset] { return false }
+        return true
+    }
+
+    private static func skip(_ byte: UInt8, in line: UnsafeBufferPointer<UInt8>, at index: inout Int) -> Bool {
+        guard index < line.count, line[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    private static func number(in line: UnsafeBufferPointer<UInt8>, at index: inout Int) -> UInt64? {
+        let start = index
+        var value: UInt64 = 0
+        while index < line.count, line[index] >= UInt8(ascii: "0"), line[index] <= UInt8(ascii: "9") {
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = shifted.addingReportingOverflow(UInt64(line[index] - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
+            index += 1
+        }
+        return index > start && index - start <= 20 ? value : nil
+    }
+}

@@ -1,0 +1,62 @@
+/// The rule engine: keeps the program table, evaluates the policy for each BPF event and
+/// returns the alerts to raise. Pure: no I/O, no clock (times come from the records).
+public struct Engine: Sendable {
+    public private(set) var policy: Policy
+    public private(set) var programs: ProgramTable
+    public var statistics = EngineStatistics()
+    /// Matches per rule, indexed like `policy.rules`, and for the default setting.
+    public private(set) var ruleHits: [UInt64]
+    public private(set) var defaultHits: UInt64 = 0
+
+    public init(policy: Policy) {
+        self.policy = policy
+        self.programs = ProgramTable(capacity: policy.settings.maxPrograms)
+        self.ruleHits = Array(repeating: 0, count: policy.rules.count)
+    }
+
+    /// Puts a new policy in force; the program table is kept (resized to its max_programs).
+    public mutating func replacePolicy(_ newPolicy: Policy) {
+        policy = newPolicy
+        programs.setCapacity(newPolicy.settings.maxPrograms)
+        ruleHits = Array(repeating: 0, count: newPolicy.rules.count)
+        defaultHits = 0
+    }
+
+    /// Records an assembled audit event that held no BPF record.
+    public mutating func countEvent() {
+        statistics.events += 1
+    }
+
+    /// Handles one BPF load or unload; returns the alert to raise, if any.
+    public mutating func process(_ event: BPFEvent) -> Alert? {
+        statistics.bpfEvents += 1
+        let subject: RuleSubject
+        let key = ProgramKey(node: event.node, programID: event.programID)
+        switch event.operation {
+        case .load:
+            statistics.loads += 1
+            programs.insert(LoadedProgram(loader: event.process, loadedAt: event.timestamp), for: key)
+            subject = RuleSubject(event: event, loader: event.process)
+        case .unload:
+            statistics.unloads += 1
+            var loaded: LoadedProgram?
+            if event.programID == 0 {
+                statistics.zeroIDUnloads += 1
+            } else {
+                loaded = programs.remove(key)
+            }
+            if loaded == nil { statistics.unmatchedUnloads += 1 }
+            subject = RuleSubject(
+                event: event,
+                loader: loaded?.loader,
+                unloader: event.process,
+                lifetimeMilliseconds: loaded.map { event.timestamp.milliseconds(since: $0.loadedAt) }
+            )
+        }
+        let decision = policy.evaluate(subject)
+        if let index = decision.ruleIndex { ruleHits[index] += 1 } else { defaultHits += 1 }
+        guard let (label, priority) = decision.alert else { return nil }
+        statistics.alerts += 1
+        return Alert(label: label, priority: priority, subject: subject, rule: decision.rule)
+    }
+}

@@ -1,0 +1,99 @@
+/// What a matching rule does.
+public enum RuleAction: Hashable, Sendable {
+    case allow
+    case alert(label: String, priority: SyslogPriority)
+}
+
+/// `allow CONDITION…` or `alert LABEL CONDITION… [priority=LEVEL]`: matches when every
+/// condition does (a rule without conditions matches every event).
+public struct Rule: Hashable, Sendable {
+    public var action: RuleAction
+    public var conditions: [Condition]
+    /// The rule's line in the policy file (printed as `rule=LINE`).
+    public var line: Int
+
+    public init(action: RuleAction, conditions: [Condition], line: Int) {
+        self.action = action
+        self.conditions = conditions
+        self.line = line
+    }
+
+    public func matches(_ subject: RuleSubject) -> Bool {
+        conditions.allSatisfy { $0.matches(subject) }
+    }
+}
+
+/// The policy's `NAME = VALUE` settings, with their defaults.
+public struct PolicySettings: Hashable, Sendable {
+    public enum DefaultAction: String, Hashable, Sendable { case allow, alert }
+
+    public var facility: SyslogFacility = .authpriv
+    /// The decision when no rule matches.
+    public var defaultAction: DefaultAction = .allow
+    /// The priority of alerts raised by `default = alert`.
+    public var defaultPriority: SyslogPriority = .warning
+    /// Bound of the live-program table.
+    public var maxPrograms: Int = 65536
+
+    public init() {}
+}
+
+/// Which rule decided: a line of the policy, or the `default` setting.
+public enum RuleReference: Hashable, Sendable, CustomStringConvertible {
+    case line(Int)
+    case defaultSetting
+
+    public var description: String {
+        switch self {
+        case .line(let line): String(line)
+        case .defaultSetting: "default"
+        }
+    }
+}
+
+/// The outcome of evaluating the policy for one event.
+public struct Decision: Hashable, Sendable {
+    /// nil: allowed.
+    public var alert: (label: String, priority: SyslogPriority)? {
+        if case .alert(let label, let priority) = action { return (label, priority) }
+        return nil
+    }
+    public var action: RuleAction
+    public var rule: RuleReference
+    /// Index into `Policy.rules`, nil for the default.
+    public var ruleIndex: Int?
+}
+
+/// A compiled policy: settings and rules, evaluated first match wins.
+public struct Policy: Hashable, Sendable {
+    public var path: String
+    public var settings: PolicySettings
+    public var rules: [Rule]
+    /// Names of the sets the file defines (for summaries).
+    public var setNames: [String]
+
+    public init(path: String, settings: PolicySettings = PolicySettings(), rules: [Rule] = [], setNames: [String] = []) {
+        self.path = path
+        self.settings = settings
+        self.rules = rules
+        self.setNames = setNames
+    }
+
+    public func evaluate(_ subject: RuleSubject) -> Decision {
+        for (index, rule) in rules.enumerated() where rule.matches(subject) {
+            return Decision(action: rule.action, rule: .line(rule.line), ruleIndex: index)
+        }
+        switch settings.defaultAction {
+        case .allow:
+            return Decision(action: .allow, rule: .defaultSetting, ruleIndex: nil)
+        case .alert:
+            return Decision(action: .alert(label: "default", priority: settings.defaultPriority), rule: .defaultSetting, ruleIndex: nil)
+        }
+    }
+
+    /// `N rules (A allow, B alert), S sets, default=…, facility=…`.
+    public var summary: String {
+        let alerts = rules.filter { if case .alert = $0.action { true } else { false } }.count
+        return "\(rules.count) rules (\(rules.count - alerts) allow, \(alerts) alert), \(setNames.count) sets, default=\(settings.defaultAction.rawValue), facility=\(settings.facility.rawValue), max_programs=\(settings.maxPrograms)"
+    }
+}

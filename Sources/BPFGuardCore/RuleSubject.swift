@@ -1,0 +1,48 @@
+/// What a policy rule is evaluated against: a BPF event, the loader recorded at LOAD and,
+/// for an UNLOAD, the unloading process and the program's lifetime.
+public struct RuleSubject: Sendable {
+    public var event: BPFEvent
+    /// The loading process: from the event itself for a LOAD, from the program table for an
+    /// UNLOAD (nil when its LOAD was not seen).
+    public var loader: ProcessContext?
+    /// The unloading process (UNLOAD only).
+    public var unloader: ProcessContext?
+    /// Milliseconds between LOAD and UNLOAD, when both were seen.
+    public var lifetimeMilliseconds: UInt64?
+
+    public init(event: BPFEvent, loader: ProcessContext?, unloader: ProcessContext? = nil, lifetimeMilliseconds: UInt64? = nil) {
+        self.event = event
+        self.loader = loader
+        self.unloader = unloader
+        self.lifetimeMilliseconds = lifetimeMilliseconds
+    }
+
+    /// The field's value, or nil when the event does not carry it.
+    public func value(of field: RuleField) -> FieldValue? {
+        switch field {
+        case .op: return .operation(event.operation)
+        case .progID: return .number(UInt64(event.programID))
+        case .node: return event.node.map { .bytes(Array($0.utf8)) }
+        case .uid: return number(loader?.uid)
+        case .auid: return number(loader?.auid)
+        case .euid: return number(loader?.euid)
+        case .gid: return number(loader?.gid)
+        case .pid: return number(loader?.pid)
+        case .ppid: return number(loader?.ppid)
+        case .ses: return number(loader?.ses)
+        case .tty: return bytes(loader?.tty)
+        case .comm: return bytes(loader?.comm)
+        case .exe: return bytes(loader?.exe)
+        case .key: return bytes(loader?.key)
+        case .syscall: return bytes(loader?.syscall)
+        case .lifetime: return lifetimeMilliseconds.map { .number($0) }
+        case .unloaderUID: return number(unloader?.uid)
+        case .unloaderPID: return number(unloader?.pid)
+        case .unloaderComm: return bytes(unloader?.comm)
+        case .unloaderExe: return bytes(unloader?.exe)
+        }
+    }
+
+    private func number(_ value: UInt32?) -> FieldValue? { value.map { .number(UInt64($0)) } }
+    private func bytes(_ value: [UInt8]?) -> FieldValue? { value.map { .bytes($0) } }
+}

@@ -1,0 +1,62 @@
+import BPFGuardCore
+
+/// Where alerts are written.
+protocol AlertOutput: AnyObject {
+    func emit(_ alert: Alert)
+    /// Writes out anything buffered (after each batch of input).
+    func flush()
+    /// The policy's facility changed (syslog only).
+    func setFacility(_ facility: SyslogFacility)
+}
+
+/// One syslog message per alert, at the rule's priority and the policy's facility.
+final class SyslogAlertOutput: AlertOutput {
+    private var facility: SyslogFacility
+
+    init(facility: SyslogFacility) {
+        self.facility = facility
+    }
+
+    func emit(_ alert: Alert) {
+        Syslog.send(AlertFormatter.line(alert), priority: alert.priority, facility: facility)
+    }
+
+    func flush() {}
+
+    func setFacility(_ facility: SyslogFacility) {
+        self.facility = facility
+    }
+}
+
+/// Alert lines (`--output stdout`) or JSON objects (`--output json`) on standard output.
+final class StandardOutputAlertOutput: AlertOutput {
+    enum Format { case text, json }
+
+    private let format: Format
+    private var buffer: [UInt8] = []
+    private(set) var writeFailed = false
+
+    init(format: Format) {
+        self.format = format
+    }
+
+    func emit(_ alert: Alert) {
+        let line = format == .json ? AlertFormatter.json(alert) : AlertFormatter.line(alert)
+        buffer += line.utf8
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= 65536 { flush() }
+    }
+
+    func flush() {
+        guard !buffer.isEmpty else { return }
+        do {
+            try FileIO.writeAll(1, buffer)
+        } catch {
+            if !writeFailed { FileIO.printError("audisp-bpfguard: cannot write alerts to standard output: \(error)") }
+            writeFailed = true
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func setFacility(_ facility: SyslogFacility) {}
+}

@@ -1,0 +1,125 @@
+/// Where alerts go.
+enum OutputMode: String {
+    case syslog, stdout, json
+}
+
+/// What the command line asks for.
+struct CommandLineOptions {
+    static let defaultPolicyPath = "/etc/audit/bpfguard.policy"
+
+    enum Action: Equatable {
+        /// Plugin mode: audit records on stdin until EOF or SIGTERM.
+        case plugin
+        /// Saved audit logs (`-` is stdin), then exit.
+        case replay([String])
+        case check
+        case version
+        case help
+    }
+
+    var action: Action = .plugin
+    var policyPath = defaultPolicyPath
+    /// nil: the mode's default (syslog for plugin mode, stdout otherwise).
+    var output: OutputMode?
+
+    var effectiveOutput: OutputMode {
+        if let output { return output }
+        if case .plugin = action { return .syslog }
+        return .stdout
+    }
+
+    struct UsageError: Error {
+        var message: String
+    }
+
+    static func parse(_ arguments: [String]) throws(UsageError) -> CommandLineOptions {
+        var options = CommandLineOptions()
+        var replayFiles: [String]?
+        var check = false, version = false, help = false
+        var index = 0
+        func value(for option: String, inline: String?) throws(UsageError) -> String {
+            if let inline { return inline }
+            index += 1
+            guard index < arguments.count, !arguments[index].hasPrefix("--") else {
+                throw UsageError(message: "option '\(option)' needs a value")
+            }
+            return arguments[index]
+        }
+        while index < arguments.count {
+            let argument = arguments[index]
+            var name = argument
+            var inline: String?
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                inline = String(argument[argument.index(after: equals)...])
+            }
+            switch name {
+            case "--policy":
+                options.policyPath = try value(for: name, inline: inline)
+                if options.policyPath.isEmpty { throw UsageError(message: "option '--policy' needs a path") }
+            case "--output":
+                let mode = try value(for: name, inline: inline)
+                guard let output = OutputMode(rawValue: mode) else {
+                    throw UsageError(message: "unknown output '\(mode)' (expected syslog, stdout or json)")
+                }
+                options.output = output
+            case "--replay":
+                var files: [String] = inline.map { [$0] } ?? []
+                while index + 1 < arguments.count, arguments[index + 1] == "-" || !arguments[index + 1].hasPrefix("-") {
+                    index += 1
+                    files.append(arguments[index])
+                }
+                guard !files.isEmpty else { throw UsageError(message: "option '--replay' needs at least one file ('-' for standard input)") }
+                replayFiles = (replayFiles ?? []) + files
+            case "--check": check = true
+            case "--version": version = true
+            case "--help", "-h": help = true
+            default:
+                if argument.hasPrefix("-") { throw UsageError(message: "unknown option '\(argument)'") }
+                throw UsageError(message: "unexpected argument '\(argument)' (audit logs to replay go after --replay)")
+            }
+            if inline != nil, ["--check", "--version", "--help"].contains(name) {
+                throw UsageError(message: "option '\(name)' takes no value")
+            }
+            index += 1
+        }
+        if help { options.action = .help; return options }
+        if version { options.action = .version; return options }
+        if check && replayFiles != nil { throw UsageError(message: "--check and --replay cannot be used together") }
+        if check {
+            options.action = .check
+            if options.output != nil { throw UsageError(message: "--output has no effect with --check") }
+        } else if let replayFiles {
+            options.action = .replay(replayFiles)
+        }
+        return options
+    }
+
+    static let usage = """
+    Usage: audisp-bpfguard [--policy PATH] [--output syslog|stdout|json] [--replay FILE…] [--check]
+           audisp-bpfguard --version | --help
+
+    An auditd plugin that raises alerts on suspicious eBPF program loads and unloads, from
+    the kernel's BPF audit records (type 1334), by the rules of a policy file.
+
+    Without --replay it is a plugin: auditd feeds it audit records on standard input
+    (plugins.d stanza with format = string) and alerts go to syslog.
+
+    Options:
+      --policy PATH     policy file (default \(defaultPolicyPath))
+      --output MODE     syslog: one message per alert (default in plugin mode);
+                        stdout: the same message lines on standard output (default with --replay);
+                        json: one JSON object per alert and line on standard output
+      --replay FILE…    read saved audit logs (as in /var/log/audit/audit.log; '-' is
+                        standard input) instead of running as a plugin, then exit
+      --check           validate the policy: a one-line summary and exit 0, or the errors
+                        on standard error and exit 1
+      --version         print the version and exit
+      --help            print this help and exit
+
+    Signals (plugin mode): SIGHUP re-reads the policy; SIGTERM from auditd, or end of input,
+    finishes pending events and exits; SIGUSR1 writes a state report to syslog.
+    Exit status: 0 success, 1 invalid policy or unreadable input, 2 usage error.
+    See audisp-bpfguard(8) and bpfguard.policy(5).
+    """
+}

@@ -1,0 +1,22 @@
+import BPFGuardCore
+
+/// The plugin's own messages (start-up, reloads, malformed input, summaries): to syslog in
+/// plugin mode, to standard error otherwise.
+final class DiagnosticLog {
+    enum Destination { case syslog, standardError }
+
+    var destination: Destination
+    var facility: SyslogFacility
+
+    init(destination: Destination, facility: SyslogFacility) {
+        self.destination = destination
+        self.facility = facility
+    }
+
+    func log(_ priority: SyslogPriority, _ message: String) {
+        switch destination {
+        case .syslog: Syslog.send(message, priority: priority, facility: facility)
+        case .standardError: FileIO.printError("audisp-bpfguard: \(message)")
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import BPFGuardAudit
+import BPFGuardCore
+
+/// Audit records in, alerts out: line reader → libauparse event assembly → rule engine →
+/// alert output. Shared by plugin mode and --replay.
+final class InputPipeline {
+    private(set) var engine: Engine
+    private let output: AlertOutput
+    private let diagnostics: DiagnosticLog
+    private var reader = AuditLineReader()
+    private var feed: AuditFeed!
+    /// Record lines of the current input chunk, each with its newline, fed in one call.
+    private var batch: [UInt8] = []
+    private var reportedMalformed: UInt64 = 0
+
+    init(policy: Policy, output: AlertOutput, diagnostics: DiagnosticLog) throws(AuditFeedError) {
+        self.engine = Engine(policy: policy)
+        self.output = output
+        self.diagnostics = diagnostics
+        self.feed = try AuditFeed { [unowned self] events in self.handle(events) }
+    }
+
+    /// Malformed input lines and BPF records skipped so far.
+    var malformed: UInt64 { reader.malformedLines + feed.malformedBPFRecords }
+
+    var statistics: EngineStatistics {
+        var statistics = engine.statistics
+        statistics.malformed = malformed
+        return statistics
+    }
+
+    /// Consumes a chunk of input bytes.
+    func consume(_ bytes: UnsafeRawBufferPointer) {
+        reader.consume(bytes) { line, _ in
+            batch.append(contentsOf: line)
+            batch.append(UInt8(ascii: "\n"))
+        }
+        feedBatch()
+        reportMalformed()
+        output.flush()
+    }
+
+    /// No input for a while: complete events that will get no more records.
+    func idle() {
+        feed.ageEvents()
+        output.flush()
+    }
+
+    /// End of input: everything pending is completed.
+    func finish() {
+        reader.finish { line, _ in
+            batch.append(contentsOf: line)
+            batch.append(UInt8(ascii: "\n"))
+        }
+        feedBatch()
+        feed.flush()
+        reportMalformed()
+        output.flush()
+    }
+
+    func replacePolicy(_ policy: Policy) {
+        engine.replacePolicy(policy)
+        output.setFacility(policy.settings.facility)
+    }
+
+    private func feedBatch() {
+        guard !batch.isEmpty else { return }
+        batch.withUnsafeBytes { feed.feed($0) }
+        feed.release()
+        batch.removeAll(keepingCapacity: batch.count <= 1 << 20)
+    }
+
+    private func handle(_ events: [BPFEvent]) {
+        engine.countEvent()
+        for event in events {
+            if let alert = engine.process(event) { output.emit(alert) }
+        }
+    }
+
+    /// The first malformed lines are reported one by one, then every 1000th, so that a
+    /// flood of bad input cannot flood the log.
+    private func reportMalformed() {
+        let count = malformed
+        guard count > reportedMalformed else { return }
+        let newlyMalformed = count - reportedMalformed
+        reportedMalformed = count
+        if count <= 5 || count / 1000 != (count - newlyMalformed) / 1000 {
+            let sample = AlertEscaping.quoted(reader.lastMalformedSample)
+            diagnostics.log(.warning, "skipped malformed audit input: \(count) so far (last line began \(sample))")
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import BPFGuardCore
+import CPluginSupport
+import Glibc
+
+/// Plugin mode: audit records from auditd on standard input until end of input or SIGTERM.
+///
+/// The loop blocks only in poll(2) on standard input, with a timeout, so that signals are
+/// acted on promptly and events without an EOE record are completed by libauparse's
+/// aging within about two seconds.
+struct PluginRunner {
+    static let pollTimeoutMilliseconds: Int32 = 500
+    static let ageIntervalMilliseconds: UInt64 = 1000
+
+    let policyPath: String
+    let pipeline: InputPipeline
+    let diagnostics: DiagnosticLog
+
+    func run() -> Int32 {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var lastAged = Clock.monotonicMilliseconds()
+        var endOfInput = false
+        while !endOfInput {
+            let signals = bpfguard_take_signals()
+            if signals.reload != 0 { reloadPolicy() }
+            if signals.report != 0 { writeStateReport() }
+            if signals.stop != 0 {
+                diagnostics.log(.info, "stopping on SIGTERM")
+                break
+            }
+            var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Self.pollTimeoutMilliseconds)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                diagnostics.log(.err, "poll on standard input failed: \(String(cString: strerror(errno)))")
+                break
+            }
+            if ready > 0 {
+                let count = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    buffer.withUnsafeBytes { pipeline.consume(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                    endOfInput = true
+                    if count < 0 { diagnostics.log(.err, "reading standard input failed: \(String(cString: strerror(errno)))") }
+                }
+            }
+            let now = Clock.monotonicMilliseconds()
+            if ready == 0 || now - lastAged >= Self.ageIntervalMilliseconds {
+                pipeline.idle()
+                lastAged = now
+            }
+        }
+        pipeline.finish()
+        let table = pipeline.engine.programs
+        diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count))")
+        return 0
+    }
+
+    /// SIGHUP: a valid new policy replaces the old one; an invalid one is reported and the
+    /// old one stays in force. The program table is kept.
+    private func reloadPolicy() {
+        switch PolicyLoader.load(policyPath) {
+        case .success(let loaded):
+            for warning in loaded.warnings { diagnostics.log(.warning, warning.description) }
+            if loaded.policy.settings.facility != diagnostics.facility {
+                Syslog.open(facility: loaded.policy.settings.facility)
+                diagnostics.facility = loaded.policy.settings.facility
+            }
+            pipeline.replacePolicy(loaded.policy)
+            diagnostics.log(.info, "policy reloaded from \(policyPath): \(loaded.policy.summary)")
+        case .failure(let failure):
+            for line in failure.lines { diagnostics.log(.err, line) }
+            diagnostics.log(.err, "policy reload failed: keeping the policy in force (\(pipeline.engine.policy.summary))")
+        }
+    }
+
+    /// SIGUSR1: counters, live programs, policy and hits per rule.
+    private func writeStateReport() {
+        let engine = pipeline.engine
+        var report = "state: \(pipeline.statistics.summary(evicted: engine.programs.evictions, livePrograms: engine.programs.count)) policy=\(policyPath)"
+        let hits = zip(engine.policy.rules, engine.ruleHits).map { "\($0.line):\($1)" } + ["default:\(engine.defaultHits)"]
+        report += " rule_hits=" + hits.joined(separator: ",")
+        diagnostics.log(.info, report)
+    }
+}

@@ -1,0 +1,78 @@
+import BPFGuardCore
+import CPluginSupport
+import Glibc
+
+/// Entry point: parses the command line, loads the policy and runs the chosen mode.
+func runMain() -> Int32 {
+    let options: CommandLineOptions
+    do {
+        options = try CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()))
+    } catch {
+        FileIO.printError("audisp-bpfguard: error: \(error.message)\nTry 'audisp-bpfguard --help'.")
+        return 2
+    }
+    switch options.action {
+    case .help:
+        print(CommandLineOptions.usage)
+        return 0
+    case .version:
+        print("audisp-bpfguard \(bpfguardVersion)")
+        return 0
+    case .check, .plugin, .replay:
+        break
+    }
+
+    let isPlugin = options.action == .plugin
+    let loaded: (policy: Policy, warnings: [PolicyDiagnostic])
+    switch PolicyLoader.load(options.policyPath) {
+    case .success(let result):
+        loaded = result
+    case .failure(let failure):
+        for line in failure.lines { FileIO.printError(line) }
+        if isPlugin {
+            Syslog.open(facility: .authpriv)
+            for line in failure.lines { Syslog.send(line, priority: .err, facility: .authpriv) }
+            Syslog.send("invalid policy: not started", priority: .err, facility: .authpriv)
+        }
+        return 1
+    }
+    for warning in loaded.warnings { FileIO.printError(warning.description) }
+    if options.action == .check {
+        print("\(options.policyPath): OK: \(loaded.policy.summary)")
+        return 0
+    }
+
+    let facility = loaded.policy.settings.facility
+    let diagnostics = DiagnosticLog(destination: isPlugin ? .syslog : .standardError, facility: facility)
+    let output: AlertOutput
+    switch options.effectiveOutput {
+    case .syslog: output = SyslogAlertOutput(facility: facility)
+    case .stdout: output = StandardOutputAlertOutput(format: .text)
+    case .json: output = StandardOutputAlertOutput(format: .json)
+    }
+    if isPlugin || options.effectiveOutput == .syslog { Syslog.open(facility: facility) }
+
+    let pipeline: InputPipeline
+    do {
+        pipeline = try InputPipeline(policy: loaded.policy, output: output, diagnostics: diagnostics)
+    } catch {
+        diagnostics.log(.err, "cannot start: \(error)")
+        return 1
+    }
+
+    switch options.action {
+    case .replay(let files):
+        return ReplayRunner(files: files, pipeline: pipeline, diagnostics: diagnostics).run()
+    default:
+        if bpfguard_install_signal_handlers(1) != 0 {
+            diagnostics.log(.err, "cannot install signal handlers: \(String(cString: strerror(errno)))")
+            return 1
+        }
+        if let problem = Privileges.dropAll() { diagnostics.log(.warning, problem) }
+        for warning in loaded.warnings { diagnostics.log(.warning, warning.description) }
+        diagnostics.log(.info, "started \(bpfguardVersion): policy \(options.policyPath): \(loaded.policy.summary)")
+        return PluginRunner(policyPath: options.policyPath, pipeline: pipeline, diagnostics: diagnostics).run()
+    }
+}
+
+exit(runMain())
