@@ -91,7 +91,8 @@ public struct PolicyParser {
                 }
             } else if keyword == "allow" || keyword == "alert" {
                 ruleLines.append(RuleLine(line: line, words: words))
-            } else if let equals = unquotedEquals(in: line.bytes) {
+            } else if let equals = unquotedEquals(in: line.bytes), !line.bytes[..<equals].contains(where: PolicyLexer.isBlank)
+                        || PolicyLexer.words(line.bytes[..<equals], firstColumn: 1).count == 1 {
                 parseSetting(line, equals: equals, into: &settings, seen: &settingLines)
             } else {
                 error(line.number, words[0].column,

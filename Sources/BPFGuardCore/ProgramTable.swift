@@ -40,6 +40,9 @@ public struct ProgramTable: Sendable {
 
     public var count: Int { entries.count }
 
+    /// Size of the insertion-order index, stale entries included (bounded by compaction).
+    var orderedKeyCount: Int { order.count }
+
     public func program(for key: ProgramKey) -> LoadedProgram? { entries[key]?.program }
 
     /// Records a LOAD; a second LOAD of the same key replaces the first.

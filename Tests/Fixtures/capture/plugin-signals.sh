@@ -1,102 +1,151 @@
 #!/bin/bash
 # plugin-signals.sh - observe how auditd treats its plugins (root).
 #
-# Installs a probe plugin (a bash script that logs its start, the signals it gets,
-# the BPF lines it reads and EOF on stdin) and then:
-#   1. starts auditd, loads one BPF program
-#   2. kill -HUP auditd            -> does the plugin get SIGHUP? is it restarted?
-#   3. auditctl --signal HUP       -> same question
-#   4. kills the plugin (SIGKILL) repeatedly, loading a BPF program after each
-#      kill, to see whether/when auditd restarts it and where max_restarts stops it
-#   5. stops auditd (SIGTERM)      -> does the plugin get SIGTERM, EOF, both, in
-#      which order, and is it killed if it does not exit?
-# auditd runs with -f (foreground) so its diagnostics land in a file; everything
-# else is as in capture.sh. The probe's log and auditd's messages are printed at
-# the end; nothing is written to the repository unless OUT_FILE is set.
+# A probe plugin (python3, so it can install handlers even for signals it
+# inherited as ignored) logs: the signal state it was started with (SigIgn/SigBlk
+# from /proc/self/status), every HUP/TERM/USR1/USR2/INT it receives (it installs
+# handlers and unblocks them), each BPF line it reads, and EOF on stdin.
+# It ignores SIGTERM apart from logging it, and keeps reading until EOF.
 #
-# Usage: Tests/Fixtures/capture/plugin-signals.sh  [env MAX_RESTARTS=N (default: leave
-#        auditd.conf's value), KILLS=N (default 12), TERM_EXITS=0|1 (default 0: the
-#        probe ignores SIGTERM and waits for EOF)]
+# Run 1: start auditd, load a BPF program, kill -HUP auditd, auditctl --signal HUP,
+#        replace the plugin file (new inode) and HUP again, then stop auditd with
+#        SIGTERM (does the plugin get SIGTERM? EOF? in which order?).
+# Run 2: SIGKILL the plugin KILLS times (default 12), loading a BPF program after
+#        each kill: when is it restarted, what does the restarted copy inherit, and
+#        where does max_restarts stop it; then HUP auditd once more.
+# auditd runs in the foreground (-f) so that its diagnostics go to a file (with -f
+# auditd 3.0.9 writes no audit.log). Output: the probe log and auditd's messages on
+# stdout, and in OUT_FILE if set. Everything is restored as in capture.sh (lib.sh).
 
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-PROBE=$CAP_WORK/probe-plugin.sh
+PROBE=$CAP_WORK/probe-plugin.py
 PROBE_LOG=$CAP_WORK/probe.log
 AUDITD_ERR=$CAP_WORK/auditd-stderr.log
 KILLS=${KILLS:-12}
+APID=
 
-ts() { date +%s.%N | cut -c1-14; }
-note() { echo "$(ts) [driver] $*" >>"$PROBE_LOG"; }
+note() { echo "$(date +%s.%N | cut -c1-14) [driver] $*" >>"$PROBE_LOG"; }
 
-probe_pids() { pgrep -f "^/bin/bash $PROBE" | tr '\n' ' '; }
+# pids of running probe plugins (children of our auditd)
+probe_pids() {
+	local p
+	for p in $(pgrep -P "$APID" 2>/dev/null); do
+		grep -qF "$PROBE" "/proc/$p/cmdline" 2>/dev/null && printf '%s ' "$p"
+	done
+}
 
 write_probe() {
+	local tmp=$PROBE.new
 	umask 022
-	cat >"$PROBE" <<EOF
-#!/bin/bash
-log=$PROBE_LOG
-say() { echo "\$(date +%s.%N | cut -c1-14) [plugin pid=\$\$] \$*" >>"\$log"; }
-say "started, ppid=\$PPID"
-trap 'say "got SIGHUP"' HUP
-trap 'say "got SIGTERM"; [ "${TERM_EXITS:-0}" = 1 ] && { say "exiting on SIGTERM"; exit 0; }' TERM
-trap 'say "got SIGINT"' INT
-trap 'say "got SIGUSR1"' USR1
-trap 'say "got SIGUSR2"' USR2
-n=0
-while :; do
-	if IFS= read -r line; then
-		n=\$((n + 1))
-		case \$line in *type=BPF*) say "read BPF line: \${line%%\$'\\x1d'*}" ;; esac
-	else
-		rc=\$?
-		[ \$rc -gt 128 ] && continue   # read interrupted by a trapped signal
-		say "EOF on stdin after \$n lines"
-		break
-	fi
-done
-say "exiting normally"
+	cat >"$tmp" <<EOF
+#!/usr/bin/python3
+# probe plugin for plugin-signals.sh (generated)
+import os, signal, sys, time
+LOG = "$PROBE_LOG"
+def say(msg):
+    with open(LOG, "a") as f:
+        f.write("%.3f [plugin pid=%d] %s\n" % (time.time(), os.getpid(), msg))
+def names(mask_hex):
+    m = int(mask_hex, 16)
+    out = []
+    for n in range(1, 65):
+        if m & (1 << (n - 1)):
+            try:
+                out.append(signal.Signals(n).name)
+            except ValueError:
+                out.append(str(n))
+    return ",".join(out) or "-"
+st = {}
+for line in open("/proc/self/status"):
+    k, _, v = line.partition(":")
+    st[k] = v.strip()
+say("started, ppid=%d argv=%s" % (os.getppid(), sys.argv[1:]))
+say("inherited SigIgn=%s (%s)" % (st["SigIgn"], names(st["SigIgn"])))
+say("inherited SigBlk=%s (%s)" % (st["SigBlk"], names(st["SigBlk"])))
+def handler(sig, frame):
+    say("got %s" % signal.Signals(sig).name)
+watched = [signal.SIGHUP, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2, signal.SIGINT]
+for s in watched:
+    signal.signal(s, handler)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, watched)
+n = 0
+for raw in sys.stdin.buffer:
+    n += 1
+    line = raw.decode("utf-8", "replace").split("\x1d")[0].rstrip("\n")
+    if "type=BPF" in line or "type=DAEMON_" in line:
+        say("read: " + line)
+say("EOF on stdin after %d lines" % n)
 EOF
-	chown root:root "$PROBE"
-	chmod 0755 "$PROBE"
+	chown root:root "$tmp"
+	chmod 0755 "$tmp"
+	mv -f "$tmp" "$PROBE"     # a new inode each time
 }
 
 load_one() { "$CAP_WORK/bpfload" --name "$1" >/dev/null || note "bpfload failed"; sleep 0.7; }
+
+start_auditd_fg() {
+	note "starting $CAP_AUDITD -f (max_restarts = $(cap_conf_value max_restarts))"
+	"$CAP_AUDITD" -f >/dev/null 2>>"$AUDITD_ERR" &
+	APID=$!
+	local i
+	for i in $(seq 50); do auditctl -s | grep -qx "pid $APID" && break; sleep 0.1; done
+	sleep 1
+	note "auditd pid $APID; probe plugin pid(s): $(probe_pids)"
+}
+
+stop_auditd_fg() {
+	local t0 pids
+	pids=$(probe_pids)
+	note "SIGTERM auditd (probe plugin pid(s) now: $pids)"
+	t0=$(date +%s.%N)
+	kill -TERM "$APID"
+	wait "$APID"
+	note "auditd exited (status $?) after $(echo "$(date +%s.%N) - $t0" | bc) s"
+	sleep 1
+	local p left=
+	for p in $pids; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+	note "1 s later, probe plugin(s) still alive:${left:- none}"
+}
 
 main() {
 	cap_init
 	cap_build_loader
 	write_probe
 	: >"$PROBE_LOG"
+	: >"$AUDITD_ERR"
 	local conf=("log_file=$CAP_WORK/auditlog/audit.log")
 	[ -n "${MAX_RESTARTS:-}" ] && conf+=("max_restarts=$MAX_RESTARTS")
 	mkdir -p -m 700 "$CAP_WORK/auditlog"
 	cap_write_conf "${conf[@]}"
 	cap_install_stanza bpfguard-probe "$PROBE"
 
-	note "starting $CAP_AUDITD -f (max_restarts = $(cap_conf_value max_restarts))"
-	"$CAP_AUDITD" -f 2>"$AUDITD_ERR" &
-	local apid=$! i
-	for i in $(seq 50); do auditctl -s | grep -qx "pid $apid" && break; sleep 0.1; done
-	sleep 1
-	note "auditd pid $apid; probe plugin pid(s): $(probe_pids)"
+	note "=== run 1: HUP, auditctl --signal HUP, binary change + HUP, SIGTERM"
+	start_auditd_fg
 	load_one sig_start
-
 	note "kill -HUP auditd"
-	kill -HUP "$apid"
+	kill -HUP "$APID"
 	sleep 2
 	note "after HUP: probe plugin pid(s): $(probe_pids)"
 	load_one sig_after_hup
-
 	note "auditctl --signal HUP"
 	auditctl --signal HUP
 	sleep 2
 	note "after auditctl --signal HUP: probe plugin pid(s): $(probe_pids)"
-	load_one sig_after_hup2
+	note "replacing $PROBE (new inode), then kill -HUP auditd"
+	write_probe
+	kill -HUP "$APID"
+	sleep 2
+	note "after binary change + HUP: probe plugin pid(s): $(probe_pids)"
+	load_one sig_after_replace
+	stop_auditd_fg
 
+	note "=== run 2: SIGKILL the plugin $KILLS times"
+	start_auditd_fg
+	local i p
 	for i in $(seq "$KILLS"); do
-		local p
 		p=$(probe_pids)
 		if [ -z "$p" ]; then
 			note "kill round $i: no probe plugin running"
@@ -106,33 +155,24 @@ main() {
 			kill -KILL $p
 		fi
 		sleep 1
-		note "kill round $i: 1 s later, before any new event: $(probe_pids)"
+		note "kill round $i: 1 s later, before any new event: [$(probe_pids)]"
 		load_one "sig_kill_$i"
-		note "kill round $i: after a BPF load: $(probe_pids)"
+		note "kill round $i: after a BPF load: [$(probe_pids)]"
 	done
-
 	note "kill -HUP auditd after the kill rounds"
-	kill -HUP "$apid"
+	kill -HUP "$APID"
 	sleep 2
-	note "after HUP: probe plugin pid(s): $(probe_pids)"
+	note "after HUP: probe plugin pid(s): [$(probe_pids)]"
 	load_one sig_after_hup3
+	note "after a BPF load: probe plugin pid(s): [$(probe_pids)]"
+	stop_auditd_fg
 
-	note "SIGTERM auditd"
-	local t0
-	t0=$(date +%s.%N)
-	kill -TERM "$apid"
-	wait "$apid"
-	note "auditd exited (status $?) after $(echo "$(date +%s.%N) - $t0" | bc) s; probe plugin pid(s): $(probe_pids)"
-	sleep 1
-	note "1 s later: probe plugin pid(s): $(probe_pids)"
-
-	echo "===== probe log ($PROBE_LOG)"
-	cat "$PROBE_LOG"
-	echo "===== auditd -f stderr"
-	cat "$AUDITD_ERR"
-	if [ -n "${OUT_FILE:-}" ]; then
-		{ echo "===== probe log"; cat "$PROBE_LOG"; echo "===== auditd -f stderr"; cat "$AUDITD_ERR"; } >"$OUT_FILE"
-	fi
+	{
+		echo "===== probe log"
+		cat "$PROBE_LOG"
+		echo "===== auditd -f stderr (config parser lines removed)"
+		grep -v -e '_parser called with' -e 'opened for parsing' "$AUDITD_ERR"
+	} | tee "${OUT_FILE:-/dev/null}"
 }
 
 main "$@"

@@ -1,0 +1,97 @@
+import Testing
+@testable import BPFGuardCore
+
+@Suite struct ProgramTableTests {
+    @Test func lifetimeFromTheTwoAuditTimestamps() {
+        var engine = Engine(policy: Policy(path: "p"))
+        _ = engine.process(load(5, at: stamp(100, 900)))
+        #expect(engine.programs.count == 1)
+        let policy = try! compiledPolicy("alert gone op=unload\n")
+        engine.replacePolicy(policy)
+        let alert = engine.process(unload(5, at: stamp(102, 150), by: process(uid: 7)))
+        #expect(alert?.subject.lifetimeMilliseconds == 1250)
+        #expect(alert?.subject.loader == process(), "loader fields are those recorded at LOAD")
+        #expect(alert?.subject.unloader?.uid == 7)
+        #expect(engine.programs.count == 0, "an UNLOAD removes the entry")
+    }
+
+    @Test func unloadWithoutLoadHasUnknownLoaderAndLifetime() {
+        var engine = Engine(policy: try! compiledPolicy("alert gone op=unload\n"))
+        let alert = engine.process(unload(9))
+        #expect(alert?.subject.loader == nil)
+        #expect(alert?.subject.lifetimeMilliseconds == nil)
+        #expect(engine.statistics.unmatchedUnloads == 1)
+    }
+
+    @Test func progIDZeroIsNeverMatched() {
+        var engine = Engine(policy: try! compiledPolicy("alert gone op=unload\n"))
+        _ = engine.process(load(0))  // cannot happen on a real kernel; must still not match
+        let alert = engine.process(unload(0))
+        #expect(alert?.subject.loader == nil)
+        #expect(alert?.subject.lifetimeMilliseconds == nil)
+        #expect(engine.statistics.zeroIDUnloads == 1)
+    }
+
+    @Test func twoNodesWithTheSameProgramIDs() {
+        var engine = Engine(policy: try! compiledPolicy("alert gone op=unload\n"))
+        _ = engine.process(load(50, at: stamp(10), node: "a", by: process(uid: 1)))
+        _ = engine.process(load(50, at: stamp(20), node: "b", by: process(uid: 2)))
+        let fromB = engine.process(unload(50, at: stamp(21), node: "b"))
+        #expect(fromB?.subject.loader?.uid == 2)
+        #expect(fromB?.subject.lifetimeMilliseconds == 1000)
+        let fromA = engine.process(unload(50, at: stamp(30), node: "a"))
+        #expect(fromA?.subject.loader?.uid == 1)
+        #expect(fromA?.subject.lifetimeMilliseconds == 20000)
+        let local = engine.process(unload(50, at: stamp(31)))
+        #expect(local?.subject.loader == nil, "no node is a node of its own")
+    }
+
+    @Test func evictsTheOldestAndCounts() {
+        var table = ProgramTable(capacity: 3)
+        for id in UInt32(1)...5 {
+            table.insert(LoadedProgram(loader: nil, loadedAt: stamp(UInt64(id))), for: ProgramKey(node: nil, programID: id))
+        }
+        #expect(table.count == 3)
+        #expect(table.evictions == 2)
+        #expect(table.program(for: ProgramKey(node: nil, programID: 1)) == nil)
+        #expect(table.program(for: ProgramKey(node: nil, programID: 2)) == nil)
+        #expect(table.program(for: ProgramKey(node: nil, programID: 3)) != nil)
+    }
+
+    @Test func removedEntriesAreNotEvictedAgain() {
+        var table = ProgramTable(capacity: 2)
+        let key1 = ProgramKey(node: nil, programID: 1), key2 = ProgramKey(node: nil, programID: 2), key3 = ProgramKey(node: nil, programID: 3)
+        table.insert(LoadedProgram(loader: nil, loadedAt: stamp(1)), for: key1)
+        table.insert(LoadedProgram(loader: nil, loadedAt: stamp(2)), for: key2)
+        _ = table.remove(key1)
+        table.insert(LoadedProgram(loader: nil, loadedAt: stamp(3)), for: key3)
+        #expect(table.evictions == 0)
+        #expect(table.count == 2)
+        // Re-inserting key2 makes it the newest: key3 is now the oldest.
+        table.insert(LoadedProgram(loader: nil, loadedAt: stamp(4)), for: key2)
+        table.insert(LoadedProgram(loader: nil, loadedAt: stamp(5)), for: key1)
+        #expect(table.program(for: key3) == nil)
+        #expect(table.program(for: key2)?.loadedAt == stamp(4))
+        #expect(table.evictions == 1)
+    }
+
+    @Test func shrinkingOnReloadEvicts() {
+        var engine = Engine(policy: try! compiledPolicy("max_programs = 10\n"))
+        for id in UInt32(1)...10 { _ = engine.process(load(id)) }
+        engine.replacePolicy(try! compiledPolicy("max_programs = 4\n"))
+        #expect(engine.programs.count == 4)
+        #expect(engine.programs.evictions == 6)
+        #expect(engine.programs.program(for: ProgramKey(node: nil, programID: 10)) != nil)
+    }
+
+    @Test func staysBoundedUnderAFlood() {
+        var table = ProgramTable(capacity: 100)
+        for id in UInt32(1)...100_000 {
+            table.insert(LoadedProgram(loader: nil, loadedAt: stamp(1)), for: ProgramKey(node: nil, programID: id))
+            if id % 3 == 0 { _ = table.remove(ProgramKey(node: nil, programID: id - 1)) }
+        }
+        #expect(table.count == 100)
+        #expect(table.evictions > 60_000)
+        #expect(table.orderedKeyCount <= 4 * 100 + 64, "the insertion-order index is compacted")
+    }
+}
