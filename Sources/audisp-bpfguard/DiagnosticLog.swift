@@ -1,9 +1,9 @@
 import BPFGuardCore
 
-/// The plugin's own messages (start-up, reloads, malformed input, summaries): to syslog in
-/// plugin mode, to standard error otherwise.
+/// The plugin's own messages (start-up, reloads, malformed input, summaries): to syslog and
+/// standard error in plugin mode, to standard error otherwise.
 final class DiagnosticLog {
-    enum Destination { case syslog, standardError }
+    enum Destination { case syslogAndStandardError, standardError }
 
     var destination: Destination
     var facility: SyslogFacility
@@ -15,8 +15,11 @@ final class DiagnosticLog {
 
     func log(_ priority: SyslogPriority, _ message: String) {
         switch destination {
-        case .syslog: Syslog.send(message, priority: priority, facility: facility)
-        case .standardError: FileIO.printError("audisp-bpfguard: \(message)")
+        case .syslogAndStandardError:
+            Syslog.send(message, priority: priority, facility: facility)
+            FileIO.printError("audisp-bpfguard: \(priority.name): \(message)")
+        case .standardError:
+            FileIO.printError("audisp-bpfguard: \(message)")
         }
     }
 }

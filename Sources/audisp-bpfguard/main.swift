@@ -43,7 +43,7 @@ func runMain() -> Int32 {
     }
 
     let facility = loaded.policy.settings.facility
-    let diagnostics = DiagnosticLog(destination: isPlugin ? .syslog : .standardError, facility: facility)
+    let diagnostics = DiagnosticLog(destination: isPlugin ? .syslogAndStandardError : .standardError, facility: facility)
     let output: AlertOutput
     switch options.effectiveOutput {
     case .syslog: output = SyslogAlertOutput(facility: facility)
