@@ -8,8 +8,8 @@ public struct AuditLineReader: Sendable {
 
     public let maximumLineLength: Int
     public private(set) var malformedLines: UInt64 = 0
-    /// The first bytes of the most recent malformed line, for the log.
-    public private(set) var lastMalformedSample: [UInt8] = []
+    /// How many bytes of a malformed line are kept to report it.
+    public static let sampleLength = 80
 
     private var pending: [UInt8] = []
     /// True while the rest of an over-long line is being discarded.
@@ -22,9 +22,13 @@ public struct AuditLineReader: Sendable {
     /// Bytes held back waiting for their newline.
     public var bufferedByteCount: Int { pending.count }
 
+    public typealias RecordHandler = (UnsafeBufferPointer<UInt8>, AuditRecordHeader) -> Void
+    /// Receives the first bytes of each malformed line.
+    public typealias MalformedHandler = ([UInt8]) -> Void
+
     /// Feeds `bytes`; calls `handle` with each complete record line (without its newline)
-    /// and its parsed header.
-    public mutating func consume(_ bytes: UnsafeRawBufferPointer, _ handle: (UnsafeBufferPointer<UInt8>, AuditRecordHeader) -> Void) {
+    /// and its parsed header, and `malformed` with the start of each line skipped.
+    public mutating func consume(_ bytes: UnsafeRawBufferPointer, malformed: MalformedHandler = { _ in }, _ handle: RecordHandler) {
         let input = bytes.bindMemory(to: UInt8.self)
         var start = 0
         while start < input.count {
@@ -32,7 +36,8 @@ public struct AuditLineReader: Sendable {
                 // No newline: keep the tail for the next call, unless it is already too long.
                 if discarding { return }
                 if pending.count + (input.count - start) > maximumLineLength {
-                    noteMalformed(pending.isEmpty ? Array(input[start...].prefix(80)) : Array(pending.prefix(80)))
+                    malformedLines += 1
+                    malformed(pending.isEmpty ? Array(input[start...].prefix(Self.sampleLength)) : Array(pending.prefix(Self.sampleLength)))
                     pending.removeAll(keepingCapacity: false)
                     discarding = true
                 } else {
@@ -43,42 +48,35 @@ public struct AuditLineReader: Sendable {
             if discarding {
                 discarding = false
             } else if pending.isEmpty {
-                handleLine(UnsafeBufferPointer(rebasing: input[start..<newline]), handle)
+                handleLine(UnsafeBufferPointer(rebasing: input[start..<newline]), malformed, handle)
             } else {
                 pending.append(contentsOf: input[start..<newline])
-                if pending.count > maximumLineLength {
-                    noteMalformed(Array(pending.prefix(80)))
-                } else {
-                    pending.withUnsafeBufferPointer { handleLine($0, handle) }
-                }
+                let line = pending
                 pending.removeAll(keepingCapacity: true)
+                line.withUnsafeBufferPointer { handleLine($0, malformed, handle) }
             }
             start = newline + 1
         }
     }
 
     /// At end of input: a last line without a newline is still a line.
-    public mutating func finish(_ handle: (UnsafeBufferPointer<UInt8>, AuditRecordHeader) -> Void) {
+    public mutating func finish(malformed: MalformedHandler = { _ in }, _ handle: RecordHandler) {
         defer { pending.removeAll(); discarding = false }
         guard !discarding, !pending.isEmpty else { return }
-        pending.withUnsafeBufferPointer { handleLine($0, handle) }
+        let line = pending
+        line.withUnsafeBufferPointer { handleLine($0, malformed, handle) }
     }
 
-    private mutating func handleLine(_ line: UnsafeBufferPointer<UInt8>, _ handle: (UnsafeBufferPointer<UInt8>, AuditRecordHeader) -> Void) {
+    private mutating func handleLine(_ line: UnsafeBufferPointer<UInt8>, _ malformed: MalformedHandler, _ handle: RecordHandler) {
         var line = line
         if line.last == UInt8(ascii: "\r") { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
-        if let header = AuditRecordHeader.parse(line) {
-            if line.count > maximumLineLength { noteMalformed(Array(line.prefix(80))); return }
+        if line.count <= maximumLineLength, let header = AuditRecordHeader.parse(line) {
             handle(line, header)
             return
         }
-        if Self.isSeparator(line) { return }
-        noteMalformed(Array(line.prefix(80)))
-    }
-
-    private mutating func noteMalformed(_ sample: [UInt8]) {
+        if line.count <= maximumLineLength, Self.isSeparator(line) { return }
         malformedLines += 1
-        lastMalformedSample = sample
+        malformed(Array(line.prefix(Self.sampleLength)))
     }
 
     private static let timeArrow = Array("time->".utf8)

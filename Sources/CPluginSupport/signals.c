@@ -56,7 +56,15 @@ int bpfguard_install_signal_handlers(int term_from_parent_only)
     action.sa_handler = SIG_IGN;
     if (sigaction(SIGPIPE, &action, NULL) != 0)
         return -1;
-    return 0;
+
+    /* A blocked signal mask is inherited across exec: make sure ours are delivered. */
+    sigset_t handled;
+    sigemptyset(&handled);
+    sigaddset(&handled, SIGTERM);
+    sigaddset(&handled, SIGINT);
+    sigaddset(&handled, SIGHUP);
+    sigaddset(&handled, SIGUSR1);
+    return sigprocmask(SIG_UNBLOCK, &handled, NULL);
 }
 
 bpfguard_signal_state bpfguard_take_signals(void)

@@ -11,7 +11,9 @@ final class InputPipeline {
     private var feed: AuditFeed!
     /// Record lines of the current input chunk, each with its newline, fed in one call.
     private var batch: [UInt8] = []
-    private var reportedMalformed: UInt64 = 0
+    private var reportedMalformedBPFRecords: UInt64 = 0
+    /// Counted here, not read from the reader, which is busy while it reports one.
+    private var malformedLines: UInt64 = 0
 
     init(policy: Policy, output: AlertOutput, diagnostics: DiagnosticLog) throws(AuditFeedError) {
         self.engine = Engine(policy: policy)
@@ -21,7 +23,7 @@ final class InputPipeline {
     }
 
     /// Malformed input lines and BPF records skipped so far.
-    var malformed: UInt64 { reader.malformedLines + feed.malformedBPFRecords }
+    var malformed: UInt64 { malformedLines + feed.malformedBPFRecords }
 
     var statistics: EngineStatistics {
         var statistics = engine.statistics
@@ -31,12 +33,12 @@ final class InputPipeline {
 
     /// Consumes a chunk of input bytes.
     func consume(_ bytes: UnsafeRawBufferPointer) {
-        reader.consume(bytes) { line, _ in
+        reader.consume(bytes, malformed: reportMalformedLine) { line, _ in
             batch.append(contentsOf: line)
             batch.append(UInt8(ascii: "\n"))
         }
         feedBatch()
-        reportMalformed()
+        reportMalformedBPFRecords()
         output.flush()
     }
 
@@ -48,13 +50,13 @@ final class InputPipeline {
 
     /// End of input: everything pending is completed.
     func finish() {
-        reader.finish { line, _ in
+        reader.finish(malformed: reportMalformedLine) { line, _ in
             batch.append(contentsOf: line)
             batch.append(UInt8(ascii: "\n"))
         }
         feedBatch()
         feed.flush()
-        reportMalformed()
+        reportMalformedBPFRecords()
         output.flush()
     }
 
@@ -79,14 +81,19 @@ final class InputPipeline {
 
     /// The first malformed lines are reported one by one, then every 1000th, so that a
     /// flood of bad input cannot flood the log.
-    private func reportMalformed() {
-        let count = malformed
-        guard count > reportedMalformed else { return }
-        let newlyMalformed = count - reportedMalformed
-        reportedMalformed = count
-        if count <= 5 || count / 1000 != (count - newlyMalformed) / 1000 {
-            let sample = AlertEscaping.quoted(reader.lastMalformedSample)
-            diagnostics.log(.warning, "skipped malformed audit input: \(count) so far (last line began \(sample))")
+    private func reportMalformedLine(_ sample: [UInt8]) {
+        malformedLines += 1
+        let count = malformedLines
+        guard count <= 5 || count % 1000 == 0 else { return }
+        diagnostics.log(.warning, "skipped malformed audit input: \(count) so far (last line began \(AlertEscaping.quoted(sample)))")
+    }
+
+    private func reportMalformedBPFRecords() {
+        let count = feed.malformedBPFRecords
+        guard count > reportedMalformedBPFRecords else { return }
+        if count <= 5 || count / 1000 != reportedMalformedBPFRecords / 1000 {
+            diagnostics.log(.warning, "skipped BPF records without a valid prog-id and op: \(count) so far")
         }
+        reportedMalformedBPFRecords = count
     }
 }

@@ -25,6 +25,7 @@ struct PluginRunner {
             if signals.report != 0 { writeStateReport() }
             if signals.stop != 0 {
                 diagnostics.log(.info, "stopping on SIGTERM")
+                drainAvailableInput(&buffer)
                 break
             }
             var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
@@ -53,6 +54,20 @@ struct PluginRunner {
         let table = pipeline.engine.programs
         diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count))")
         return 0
+    }
+
+    /// Consumes what auditd has already written before it asked us to stop (without
+    /// waiting for more, and bounded so that a writer that never stops cannot hold us).
+    private func drainAvailableInput(_ buffer: inout [UInt8]) {
+        var budget = 64 << 20
+        while budget > 0 {
+            var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 0) > 0, descriptor.revents & Int16(POLLIN) != 0 else { return }
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+            guard count > 0 else { return }
+            buffer.withUnsafeBytes { pipeline.consume(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            budget -= count
+        }
     }
 
     /// SIGHUP: a valid new policy replaces the old one; an invalid one is reported and the

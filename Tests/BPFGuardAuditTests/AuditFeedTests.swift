@@ -4,7 +4,8 @@ import BPFGuardCore
 
 /// libauparse event assembly and BPF event extraction, on record lines captured from this
 /// machine's auditd (ENRICHED format, as handed to plugins) and on hand-made variants.
-@Suite struct AuditFeedTests {
+/// Serialized: libauparse keeps global state and is not meant for concurrent parsers.
+@Suite(.serialized) struct AuditFeedTests {
     static let gs = "\u{1D}"
 
     /// A LOAD by bpftool as captured here (type=BPF first, then SYSCALL, PROCTITLE, EOE).

@@ -3,16 +3,23 @@ import Testing
 
 @Suite struct AuditLineReaderTests {
     /// Feeds `chunks` and returns the lines handed on (as text) and the reader.
-    func read(_ chunks: [String], maximumLineLength: Int = 65536, finish: Bool = true) -> (lines: [String], reader: AuditLineReader) {
+    func read(_ chunks: [String], maximumLineLength: Int = 65536, finish: Bool = true) -> (lines: [String], reader: AuditLineReader, samples: [String]) {
         var reader = AuditLineReader(maximumLineLength: maximumLineLength)
         var lines: [String] = []
+        var samples: [String] = []
         for chunk in chunks {
             Array(chunk.utf8).withUnsafeBytes { bytes in
-                reader.consume(bytes) { line, _ in lines.append(String(decoding: line, as: UTF8.self)) }
+                reader.consume(bytes, malformed: { samples.append(String(decoding: $0, as: UTF8.self)) }) { line, _ in
+                    lines.append(String(decoding: line, as: UTF8.self))
+                }
             }
         }
-        if finish { reader.finish { line, _ in lines.append(String(decoding: line, as: UTF8.self)) } }
-        return (lines, reader)
+        if finish {
+            reader.finish(malformed: { samples.append(String(decoding: $0, as: UTF8.self)) }) { line, _ in
+                lines.append(String(decoding: line, as: UTF8.self))
+            }
+        }
+        return (lines, reader, samples)
     }
 
     static let bpf = "type=BPF msg=audit(1795942353.035:3): prog-id=97 op=LOAD"
@@ -36,7 +43,7 @@ import Testing
         let result = read(["garbage\n", Self.bpf + "\n", "type=BPF msg=audit(abc): x\n", "type=bpf msg=audit(1.1:1): lower\n", Self.eoe + "\r\n"])
         #expect(result.lines == [Self.bpf, Self.eoe])
         #expect(result.reader.malformedLines == 3)
-        #expect(result.reader.lastMalformedSample == Array("type=bpf msg=audit(1.1:1): lower".utf8))
+        #expect(result.samples == ["garbage", "type=BPF msg=audit(abc): x", "type=bpf msg=audit(1.1:1): lower"])
     }
 
     @Test func ausearchSeparatorsAndBlankLinesAreNotMalformed() {
@@ -55,6 +62,7 @@ import Testing
         let inOneChunk = read([long + "\n" + Self.bpf + "\n"], maximumLineLength: 200)
         #expect(inOneChunk.lines == [Self.bpf])
         #expect(inOneChunk.reader.malformedLines == 1)
+        #expect(inOneChunk.samples == [String(long.prefix(80))])
     }
 
     @Test func headers() {
