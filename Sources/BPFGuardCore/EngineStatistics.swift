@@ -1,6 +1,11 @@
 /// Counters kept by the engine and the input path, reported at exit and in the state report.
 public struct EngineStatistics: Hashable, Sendable {
-    /// Complete audit events assembled (BPF or not).
+    /// Audit record lines read.
+    public var records: UInt64 = 0
+    /// Records the pre-filter kept away from libauparse (not part of a BPF event).
+    public var filteredRecords: UInt64 = 0
+    /// Complete audit events assembled by libauparse (BPF or not; with the pre-filter,
+    /// only BPF events reach it).
     public var events: UInt64 = 0
     public var bpfEvents: UInt64 = 0
     public var loads: UInt64 = 0
@@ -17,6 +22,6 @@ public struct EngineStatistics: Hashable, Sendable {
 
     /// `events=N bpf_events=N …` for log lines.
     public func summary(evicted: UInt64, livePrograms: Int, dropped: UInt64 = 0) -> String {
-        "events=\(events) bpf_events=\(bpfEvents) loads=\(loads) unloads=\(unloads) unmatched_unloads=\(unmatchedUnloads) alerts=\(alerts) dropped=\(dropped) malformed=\(malformed) evicted=\(evicted) live_programs=\(livePrograms)"
+        "records=\(records) filtered=\(filteredRecords) events=\(events) bpf_events=\(bpfEvents) loads=\(loads) unloads=\(unloads) unmatched_unloads=\(unmatchedUnloads) alerts=\(alerts) dropped=\(dropped) malformed=\(malformed) evicted=\(evicted) live_programs=\(livePrograms)"
     }
 }

@@ -21,6 +21,8 @@ struct CommandLineOptions {
     var policyPath = defaultPolicyPath
     /// nil: the mode's default (syslog for plugin mode, stdout otherwise).
     var output: OutputMode?
+    /// false with --no-prefilter: every record goes through libauparse.
+    var prefilter = true
 
     var effectiveOutput: OutputMode {
         if let output { return output }
@@ -72,13 +74,14 @@ struct CommandLineOptions {
                 guard !files.isEmpty else { throw UsageError(message: "option '--replay' needs at least one file ('-' for standard input)") }
                 replayFiles = (replayFiles ?? []) + files
             case "--check": check = true
+            case "--no-prefilter": options.prefilter = false
             case "--version": version = true
             case "--help", "-h": help = true
             default:
                 if argument.hasPrefix("-") { throw UsageError(message: "unknown option '\(argument)'") }
                 throw UsageError(message: "unexpected argument '\(argument)' (audit logs to replay go after --replay)")
             }
-            if inline != nil, ["--check", "--version", "--help"].contains(name) {
+            if inline != nil, ["--check", "--version", "--help", "--no-prefilter"].contains(name) {
                 throw UsageError(message: "option '\(name)' takes no value")
             }
             index += 1
@@ -114,6 +117,8 @@ struct CommandLineOptions {
                         standard input) instead of running as a plugin, then exit
       --check           validate the policy: a one-line summary and exit 0, or the errors
                         on standard error and exit 1
+      --no-prefilter    give every record to libauparse instead of only the records of
+                        BPF events (for comparison: same alerts, more CPU)
       --version         print the version and exit
       --help            print this help and exit
 

@@ -8,6 +8,8 @@ final class InputPipeline {
     private let output: AlertOutput
     private let diagnostics: DiagnosticLog
     private var reader = AuditLineReader()
+    /// nil: every record goes to libauparse (`--no-prefilter`).
+    private var filter: BPFRecordFilter?
     private var feed: AuditFeed!
     /// Record lines of the current input chunk, each with its newline, fed in one call.
     private var batch: [UInt8] = []
@@ -15,8 +17,9 @@ final class InputPipeline {
     /// Counted here, not read from the reader, which is busy while it reports one.
     private var malformedLines: UInt64 = 0
 
-    init(policy: Policy, output: AlertOutput, diagnostics: DiagnosticLog) throws(AuditFeedError) {
+    init(policy: Policy, output: AlertOutput, diagnostics: DiagnosticLog, prefilter: Bool = true) throws(AuditFeedError) {
         self.engine = Engine(policy: policy)
+        self.filter = prefilter ? BPFRecordFilter() : nil
         self.output = output
         self.diagnostics = diagnostics
         self.feed = try AuditFeed { [unowned self] events in self.handle(events) }
@@ -28,15 +31,14 @@ final class InputPipeline {
     var statistics: EngineStatistics {
         var statistics = engine.statistics
         statistics.malformed = malformed
+        statistics.records = records
+        statistics.filteredRecords = filter?.droppedRecords ?? 0
         return statistics
     }
 
     /// Consumes a chunk of input bytes.
     func consume(_ bytes: UnsafeRawBufferPointer) {
-        reader.consume(bytes, malformed: reportMalformedLine) { line, _ in
-            batch.append(contentsOf: line)
-            batch.append(UInt8(ascii: "\n"))
-        }
+        reader.consume(bytes, malformed: reportMalformedLine, take)
         feedBatch()
         reportMalformedBPFRecords()
         output.flush()
@@ -50,10 +52,7 @@ final class InputPipeline {
 
     /// End of input: everything pending is completed.
     func finish() {
-        reader.finish(malformed: reportMalformedLine) { line, _ in
-            batch.append(contentsOf: line)
-            batch.append(UInt8(ascii: "\n"))
-        }
+        reader.finish(malformed: reportMalformedLine, take)
         feedBatch()
         feed.flush()
         reportMalformedBPFRecords()
@@ -63,6 +62,24 @@ final class InputPipeline {
     func replacePolicy(_ policy: Policy) {
         engine.replacePolicy(policy)
         output.setFacility(policy.settings.facility)
+    }
+
+    /// Records read (valid record lines).
+    private var records: UInt64 = 0
+
+    /// One record line: through the pre-filter into the batch for libauparse.
+    private func take(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) {
+        records += 1
+        if filter != nil {
+            filter!.process(line, header, pass: append)
+        } else {
+            append(line)
+        }
+    }
+
+    private func append(_ line: UnsafeBufferPointer<UInt8>) {
+        batch.append(contentsOf: line)
+        batch.append(UInt8(ascii: "\n"))
     }
 
     private func feedBatch() {

@@ -54,7 +54,7 @@ func runMain() -> Int32 {
 
     let pipeline: InputPipeline
     do {
-        pipeline = try InputPipeline(policy: loaded.policy, output: output, diagnostics: diagnostics)
+        pipeline = try InputPipeline(policy: loaded.policy, output: output, diagnostics: diagnostics, prefilter: options.prefilter)
     } catch {
         diagnostics.log(.err, "cannot start: \(error)")
         return 1
