@@ -125,7 +125,7 @@ import Testing
         #expect(plugin.stderrText.contains("skipped malformed audit input: 3 so far"))
         plugin.closeStdin()
         #expect(plugin.wait() == 0)
-        #expect(plugin.stderrText.contains("exiting: events=1 bpf_events=1 loads=1 unloads=0 unmatched_unloads=0 alerts=1 dropped=0 malformed=3 "))
+        #expect(plugin.stderrText.contains("exiting: records=4 filtered=0 events=1 bpf_events=1 loads=1 unloads=0 unmatched_unloads=0 alerts=1 dropped=0 malformed=3 "))
     }
 
     @Test func endOfInputExitsZeroWithASummary() {
@@ -135,6 +135,6 @@ import Testing
         #expect(plugin.wait() == 0)
         #expect(plugin.stdoutLines.count == 1, "only the short-lived unload alerts: \(plugin.stdoutLines)")
         #expect(plugin.stdoutLines.first?.contains("lifetime=65ms") == true)
-        #expect(plugin.stderrText.contains("exiting: events=2 bpf_events=2 loads=1 unloads=1 unmatched_unloads=0 alerts=1 "))
+        #expect(plugin.stderrText.contains("exiting: records=5 filtered=0 events=2 bpf_events=2 loads=1 unloads=1 unmatched_unloads=0 alerts=1 "))
     }
 }

@@ -4,7 +4,8 @@
 # Usage (root):  Tests/Fixtures/capture/capture.sh [SCENARIO...]
 #        SCENARIOS: root-known-loader root-unknown-path unprivileged-capbpf pinned
 #                   space-in-path deleted-exe program-types raw-format node-prefix
-#                   busy-sample            (default: all of them, in this order)
+#                   killed-loader daemon-hup with-bpf-rule busy-sample
+#                   (default: all of them, in this order)
 #        env: ADD_BPF_RULE=1  also add "-a always,exit -F arch=b64 -S bpf -k bpf-load"
 #                             during every capture (not needed on kernels that attach
 #                             SYSCALL context to BPF records without any rule)
@@ -13,10 +14,10 @@
 # For each scenario: a plugins.d stanza (active = yes, direction = out, type = always,
 # format = string) points auditd at a two-line plugin under /tmp that does
 # "exec cat > stream.log"; auditd is started, the scenario runs, auditd is stopped
-# (SIGTERM: auditd closes the plugin's stdin, so cat flushes and exits) and the
-# stream is copied to Tests/Fixtures/captured/NAME.log. auditd's log_file is pointed at
+# with SIGTERM (it forwards SIGTERM to the plugin, which cat inherited as ignored,
+# and exits, so cat reads EOF, flushes and exits) and the stream is copied to Tests/Fixtures/captured/NAME.log. auditd's log_file is pointed at
 # a scratch directory during the capture, so each audit.log holds only that run
-# (root-unknown-path keeps it as NAME.audit-log). NAME.run.txt records the
+# (root-unknown-path and daemon-hup keep it as NAME.audit-log). NAME.run.txt records the
 # environment, the scenario's commands and their output.
 # Everything (auditd.conf, plugins.d, rules, bpffs mount, auditd's running state)
 # is restored on exit, see lib.sh.
@@ -33,7 +34,7 @@ AUDIT_LOG_DIR=$CAP_WORK/auditlog
 LOADER=$CAP_WORK/bpfload
 PY=/usr/bin/python3
 ALL_SCENARIOS="root-known-loader root-unknown-path unprivileged-capbpf pinned space-in-path
-deleted-exe program-types raw-format node-prefix busy-sample"
+deleted-exe program-types raw-format node-prefix killed-loader daemon-hup with-bpf-rule busy-sample"
 
 # run CMD...: echo the command into the run notes, run it, keep its output there too.
 run() {
@@ -122,19 +123,50 @@ scenario_node_prefix() {
 	run "$LOADER" --name node_prefix --hold 100
 }
 
-scenario_busy_sample() {
-	local r
-	for r in "always,exit -F arch=b64 -S execve,openat,connect -k busy"; do
-		cap_add_rule $r
-		printf '$ auditctl -a %s\n' "$r"
+scenario_killed_loader() {
+	# The loader is killed while it holds its program: the fd is released by the
+	# exiting task, outside any syscall, so the UNLOAD is a standalone record.
+	local pid sig
+	for sig in KILL TERM; do
+		printf '$ %s --name killed_%s --hold 5000 &   # then kill -%s after 0.5 s\n' "$LOADER" "$sig" "$sig"
+		"$LOADER" --name "killed_$sig" --hold 5000 2>&1 &
+		pid=$!
+		sleep 0.5
+		kill -"$sig" "$pid"
+		wait "$pid" 2>/dev/null
+		printf '(exit status %d)\n' $?
 	done
-	run auditctl -l
-	printf '$ (workload: ~4 s of /bin/true loops, cat of files, python3 connect() to 127.0.0.1, with bpfload in between)\n'
+}
+
+scenario_daemon_hup() {
+	# What a plugin sees across "kill -HUP auditd": the DAEMON_CONFIG record goes to
+	# audit.log only (kept as daemon-hup.audit-log for comparison).
+	run "$LOADER" --name before_hup
+	printf '$ kill -HUP %s   # auditd\n' "$(cap_auditd_pid)"
+	kill -HUP "$(cap_auditd_pid)"
+	sleep 1.5
+	run "$LOADER" --name after_hup
+}
+
+scenario_with_bpf_rule() {
+	# The same two loads as root-unknown-path, with a syscall rule on bpf(): the LOAD's
+	# SYSCALL carries key="bpf-load", and every other bpf() call (here the loader's
+	# BPF_OBJ_GET_INFO_BY_FD) becomes an event of its own without a BPF record.
+	local r="always,exit -F arch=b64 -S bpf -k bpf-load"
+	cap_add_rule $r
+	printf '$ auditctl -a %s\n' "$r"
+	run "$LOADER" --name short_lived --hold 100
+	run "$LOADER" --name long_lived --hold 2500
+	cap_del_rules
+	printf '$ auditctl -d %s\n' "$r"
+}
+
+busy_workload() {
 	local pids=() i
-	(for i in $(seq 250); do /bin/true; [ $((i % 25)) = 0 ] && sleep 0.3; done) &
+	(for i in $(seq 200); do /bin/true; [ $((i % 20)) = 0 ] && sleep 0.3; done) &
 	pids+=($!)
-	(for i in $(seq 150); do cat /etc/hostname /etc/os-release /proc/loadavg >/dev/null; \
-		[ $((i % 15)) = 0 ] && sleep 0.35; done) &
+	(for i in $(seq 100); do cat /etc/hostname /etc/os-release /proc/loadavg >/dev/null; \
+		[ $((i % 10)) = 0 ] && sleep 0.3; done) &
 	pids+=($!)
 	"$PY" - <<'EOF' &
 # TCP connect() calls to a listener on 127.0.0.1 only.
@@ -148,10 +180,10 @@ def accept():
         c, _ = srv.accept()
         c.close()
 threading.Thread(target=accept, daemon=True).start()
-for i in range(400):
+for i in range(300):
     s = socket.create_connection(("127.0.0.1", port))
     s.close()
-    if i % 40 == 39:
+    if i % 30 == 29:
         time.sleep(0.4)
 EOF
 	pids+=($!)
@@ -160,8 +192,22 @@ EOF
 		"$LOADER" --name busy_$i --count 2 --hold 50
 	done
 	wait "${pids[@]}"
-	printf '(workload done)\n'
+}
+
+scenario_busy_sample() {
+	# The rules are limited to auid=0 and the workload runs in a subshell that sets
+	# its login uid to 0 (as a root login session would), so that whatever else runs
+	# on the machine at the time (auid unset) stays out of the fixture.
+	local r="always,exit -F arch=b64 -S execve,openat,connect -F auid=0 -k busy"
+	cap_add_rule $r
+	printf '$ auditctl -a %s\n' "$r"
+	run auditctl -l
+	printf '$ (echo 0 > /proc/self/loginuid; workload: ~4 s of /bin/true loops, cat of files,\n'
+	printf '   python3 connect() to 127.0.0.1, with bpfload --count 2 three times in between)\n'
+	(echo 0 >/proc/self/loginuid && busy_workload)
+	printf '(workload done, exit status %d)\n' $?
 	cap_del_rules
+	printf '$ auditctl -d %s\n' "$r"
 	run auditctl -l
 }
 
@@ -220,7 +266,7 @@ capture_one() {
 	cap_stop_auditd
 	cap_wait_pid_gone "$ppid" 100 || cap_die "capture plugin (pid $ppid) did not exit after auditd stopped"
 	install -m 0644 "$STREAM" "$OUT/$name.log"
-	if [ "$name" = root-unknown-path ]; then
+	if [ "$name" = root-unknown-path ] || [ "$name" = daemon-hup ]; then
 		install -m 0644 "$AUDIT_LOG_DIR/audit.log" "$OUT/$name.audit-log"
 	fi
 	cap_log "  -> $OUT/$name.log ($(wc -l <"$OUT/$name.log") lines, $(grep -c 'op=LOAD' "$OUT/$name.log") LOAD, $(grep -c 'op=UNLOAD' "$OUT/$name.log") UNLOAD)"

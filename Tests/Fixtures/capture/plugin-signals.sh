@@ -106,8 +106,11 @@ stop_auditd_fg() {
 	note "auditd exited (status $?) after $(echo "$(date +%s.%N) - $t0" | bc) s"
 	sleep 1
 	local p left=
-	for p in $pids; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
-	note "1 s later, probe plugin(s) still alive:${left:- none}"
+	for p in $pids; do
+		# a zombie (state Z) has exited but not been reaped yet by PID 1
+		[ -r "/proc/$p/stat" ] && left="$left $p(state $(awk '{print $3}' "/proc/$p/stat"))"
+	done
+	note "1 s later, probe plugin process(es) left:${left:- none}"
 }
 
 main() {
@@ -139,7 +142,7 @@ main() {
 	kill -HUP "$APID"
 	sleep 2
 	note "after binary change + HUP: probe plugin pid(s): $(probe_pids)"
-	load_one sig_after_replace
+	load_one sig_replaced
 	stop_auditd_fg
 
 	note "=== run 2: SIGKILL the plugin $KILLS times"
