@@ -9,7 +9,8 @@ protocol AlertOutput: AnyObject {
     func setFacility(_ facility: SyslogFacility)
 }
 
-/// One syslog message per alert, at the rule's priority and the policy's facility.
+/// One syslog message per alert, at the rule's priority and the policy's facility, written
+/// synchronously (`--replay --output syslog`).
 final class SyslogAlertOutput: AlertOutput {
     private var facility: SyslogFacility
 
@@ -25,6 +26,40 @@ final class SyslogAlertOutput: AlertOutput {
 
     func setFacility(_ facility: SyslogFacility) {
         self.facility = facility
+    }
+}
+
+/// Plugin mode: alerts are formatted here and written by the output queue's thread, so that
+/// a stalled syslog or standard output never blocks the input loop.
+final class QueuedAlertOutput: AlertOutput {
+    enum Format { case syslog, text, json }
+
+    private let queue: OutputQueue
+    private let format: Format
+    private var facility: SyslogFacility
+
+    init(queue: OutputQueue, format: Format, facility: SyslogFacility) {
+        self.queue = queue
+        self.format = format
+        self.facility = facility
+    }
+
+    func emit(_ alert: Alert) {
+        switch format {
+        case .syslog:
+            queue.enqueue(.init(destination: .syslog(facility, alert.priority), text: AlertFormatter.line(alert), isAlert: true))
+        case .text:
+            queue.enqueue(.init(destination: .standardOutput, text: AlertFormatter.line(alert), isAlert: true))
+        case .json:
+            queue.enqueue(.init(destination: .standardOutput, text: AlertFormatter.json(alert), isAlert: true))
+        }
+    }
+
+    func flush() {}
+
+    func setFacility(_ facility: SyslogFacility) {
+        self.facility = facility
+        queue.setReportFacility(facility)
     }
 }
 

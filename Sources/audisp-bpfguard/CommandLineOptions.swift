@@ -23,6 +23,8 @@ struct CommandLineOptions {
     var output: OutputMode?
     /// false with --no-prefilter: every record goes through libauparse.
     var prefilter = true
+    /// Where SIGUSR1 writes the state report.
+    var stateFilePath = StateReport.defaultPath
 
     var effectiveOutput: OutputMode {
         if let output { return output }
@@ -75,6 +77,9 @@ struct CommandLineOptions {
                 replayFiles = (replayFiles ?? []) + files
             case "--check": check = true
             case "--no-prefilter": options.prefilter = false
+            case "--state-file":
+                options.stateFilePath = try value(for: name, inline: inline)
+                guard options.stateFilePath.hasPrefix("/") else { throw UsageError(message: "option '--state-file' needs an absolute path") }
             case "--version": version = true
             case "--help", "-h": help = true
             default:
@@ -100,6 +105,7 @@ struct CommandLineOptions {
 
     static let usage = """
     Usage: audisp-bpfguard [--policy PATH] [--output syslog|stdout|json] [--replay FILE…] [--check]
+                           [--state-file PATH] [--no-prefilter]
            audisp-bpfguard --version | --help
 
     An auditd plugin that raises alerts on suspicious eBPF program loads and unloads, from
@@ -117,13 +123,15 @@ struct CommandLineOptions {
                         standard input) instead of running as a plugin, then exit
       --check           validate the policy: a one-line summary and exit 0, or the errors
                         on standard error and exit 1
+      --state-file PATH where SIGUSR1 writes the state report
+                        (default \(StateReport.defaultPath))
       --no-prefilter    give every record to libauparse instead of only the records of
                         BPF events (for comparison: same alerts, more CPU)
       --version         print the version and exit
       --help            print this help and exit
 
     Signals (plugin mode): SIGHUP re-reads the policy; SIGTERM from auditd, or end of input,
-    finishes pending events and exits; SIGUSR1 writes a state report to syslog.
+    finishes pending events and exits; SIGUSR1 writes the state report.
     Exit status: 0 success, 1 invalid policy or unreadable input, 2 usage error.
     See audisp-bpfguard(8) and bpfguard.policy(5).
     """

@@ -14,6 +14,10 @@ struct PluginRunner {
     let policyPath: String
     let pipeline: InputPipeline
     let diagnostics: DiagnosticLog
+    let queue: OutputQueue
+    let stateFilePath: String
+    /// How long alerts still queued at exit may take to leave.
+    static let exitDrainMilliseconds = 3000
 
     func run() -> Int32 {
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -52,7 +56,10 @@ struct PluginRunner {
         }
         pipeline.finish()
         let table = pipeline.engine.programs
-        diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count))")
+        diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: queue.droppedAlerts))")
+        if !queue.drain(milliseconds: Self.exitDrainMilliseconds) {
+            FileIO.printError("audisp-bpfguard: output still blocked at exit: queued alerts are lost")
+        }
         return 0
     }
 
@@ -88,12 +95,14 @@ struct PluginRunner {
         }
     }
 
-    /// SIGUSR1: counters, live programs, policy and hits per rule.
+    /// SIGUSR1: counters, live programs, policy and hits per rule, to the state file.
     private func writeStateReport() {
         let engine = pipeline.engine
-        var report = "state: \(pipeline.statistics.summary(evicted: engine.programs.evictions, livePrograms: engine.programs.count)) policy=\(policyPath)"
-        let hits = zip(engine.policy.rules, engine.ruleHits).map { "\($0.line):\($1)" } + ["default:\(engine.defaultHits)"]
-        report += " rule_hits=" + hits.joined(separator: ",")
-        diagnostics.log(.info, report)
+        let text = StateReport.text(policyPath: policyPath, engine: engine, statistics: pipeline.statistics, dropped: queue.droppedAlerts)
+        if let failure = StateReport.write(text, to: stateFilePath) {
+            diagnostics.log(.err, "cannot write the state report to \(stateFilePath): \(failure)")
+        } else {
+            diagnostics.log(.info, "state report written to \(stateFilePath)")
+        }
     }
 }

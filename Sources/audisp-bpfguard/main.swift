@@ -45,10 +45,26 @@ func runMain() -> Int32 {
     let facility = loaded.policy.settings.facility
     let diagnostics = DiagnosticLog(destination: isPlugin ? .syslogAndStandardError : .standardError, facility: facility)
     let output: AlertOutput
-    switch options.effectiveOutput {
-    case .syslog: output = SyslogAlertOutput(facility: facility)
-    case .stdout: output = StandardOutputAlertOutput(format: .text)
-    case .json: output = StandardOutputAlertOutput(format: .json)
+    var queue: OutputQueue?
+    if isPlugin {
+        let outputQueue = OutputQueue(reportFacility: facility)
+        guard outputQueue.start() else {
+            diagnostics.log(.err, "cannot start the output thread: \(String(cString: strerror(errno)))")
+            return 1
+        }
+        queue = outputQueue
+        let format: QueuedAlertOutput.Format = switch options.effectiveOutput {
+        case .syslog: .syslog
+        case .stdout: .text
+        case .json: .json
+        }
+        output = QueuedAlertOutput(queue: outputQueue, format: format, facility: facility)
+    } else {
+        switch options.effectiveOutput {
+        case .syslog: output = SyslogAlertOutput(facility: facility)
+        case .stdout: output = StandardOutputAlertOutput(format: .text)
+        case .json: output = StandardOutputAlertOutput(format: .json)
+        }
     }
     if isPlugin || options.effectiveOutput == .syslog { Syslog.open(facility: facility) }
 
@@ -68,10 +84,12 @@ func runMain() -> Int32 {
             diagnostics.log(.err, "cannot install signal handlers: \(String(cString: strerror(errno)))")
             return 1
         }
+        diagnostics.queue = queue
         if let problem = Privileges.dropAll() { diagnostics.log(.warning, problem) }
         for warning in loaded.warnings { diagnostics.log(.warning, warning.description) }
         diagnostics.log(.info, "started \(bpfguardVersion): policy \(options.policyPath): \(loaded.policy.summary)")
-        return PluginRunner(policyPath: options.policyPath, pipeline: pipeline, diagnostics: diagnostics).run()
+        return PluginRunner(policyPath: options.policyPath, pipeline: pipeline, diagnostics: diagnostics, queue: queue!,
+                            stateFilePath: options.stateFilePath).run()
     }
 }
 

@@ -200,3 +200,21 @@ func replaceFile(_ path: String, with content: String) {
     _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
     Glibc.close(fd)
 }
+
+/// The content of a file.
+func readFile(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw FileError(path: path) }
+    defer { Glibc.close(fd) }
+    var result: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if count <= 0 { return result }
+        result += buffer[..<count]
+    }
+}
+
+struct FileError: Error {
+    var path: String
+}

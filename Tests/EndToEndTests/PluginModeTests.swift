@@ -137,4 +137,23 @@ import Testing
         #expect(plugin.stdoutLines.first?.contains("lifetime=65ms") == true)
         #expect(plugin.stderrText.contains("exiting: records=5 filtered=0 events=2 bpf_events=2 loads=1 unloads=1 unmatched_unloads=0 alerts=1 "))
     }
+
+    @Test func sigusr1WritesTheStateReport() throws {
+        let stateFile = temporaryFile("", name: "state")
+        let policyPath = temporaryFile(Self.policy)
+        let plugin = ChildProcess([Paths.plugin, "--policy", policyPath, "--output", "stdout", "--state-file", stateFile])
+        plugin.write(Self.loadEvent(serial: 1, progID: 2, uid: 1000) + Self.loadEvent(serial: 3, progID: 4))
+        #expect(plugin.waitFor(seconds: 10) { $0.stdoutLines.count == 1 })
+        plugin.signal(SIGUSR1)
+        #expect(plugin.waitFor(seconds: 10) { $0.stderrText.contains("state report written to \(stateFile)") })
+        let report = String(decoding: try readFile(stateFile), as: UTF8.self)
+        #expect(report.hasPrefix("audisp-bpfguard "))
+        for line in ["policy = \(policyPath)", "bpf_events = 2", "loads = 2", "alerts = 1", "dropped = 0", "malformed = 0",
+                     "live_programs = 2", "evicted = 0", "rule_hits line 2 (allow) = 1", "rule_hits line 3 (alert unexpected-uid) = 1",
+                     "rule_hits line 4 (alert unknown-exe) = 0", "rule_hits default (allow) = 0"] {
+            #expect(report.contains("\n" + line + "\n"), "missing '\(line)' in:\n\(report)")
+        }
+        plugin.closeStdin()
+        #expect(plugin.wait() == 0)
+    }
 }

@@ -1,0 +1,68 @@
+import BPFGuardCore
+import Glibc
+
+/// The SIGUSR1 state report, written as `NAME = VALUE` lines (as auditd's own plugins do)
+/// to a file that is replaced atomically.
+enum StateReport {
+    static let defaultPath = "/run/audit/audisp-bpfguard.state"
+
+    static func text(policyPath: String, engine: Engine, statistics: EngineStatistics, dropped: UInt64) -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var lines = [
+            "audisp-bpfguard \(bpfguardVersion) state report",
+            "time = \(now.tv_sec)",
+            "policy = \(policyPath)",
+            "policy_summary = \(engine.policy.summary)",
+            "records = \(statistics.records)",
+            "filtered_records = \(statistics.filteredRecords)",
+            "events = \(statistics.events)",
+            "bpf_events = \(statistics.bpfEvents)",
+            "loads = \(statistics.loads)",
+            "unloads = \(statistics.unloads)",
+            "unmatched_unloads = \(statistics.unmatchedUnloads)",
+            "prog_id_zero_unloads = \(statistics.zeroIDUnloads)",
+            "alerts = \(statistics.alerts)",
+            "dropped = \(dropped)",
+            "malformed = \(statistics.malformed)",
+            "evicted = \(engine.programs.evictions)",
+            "live_programs = \(engine.programs.count)",
+            "max_programs = \(engine.policy.settings.maxPrograms)",
+        ]
+        for (rule, hits) in zip(engine.policy.rules, engine.ruleHits) {
+            let action: String
+            switch rule.action {
+            case .allow: action = "allow"
+            case .alert(let label, _): action = "alert \(label)"
+            }
+            lines.append("rule_hits line \(rule.line) (\(action)) = \(hits)")
+        }
+        lines.append("rule_hits default (\(engine.policy.settings.defaultAction.rawValue)) = \(engine.defaultHits)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes `text` to `path` through a temporary file and rename(2).
+    static func write(_ text: String, to path: String) -> SystemCallError? {
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            let directory = String(path[..<slash])
+            if mkdir(directory, 0o750) != 0 && errno != EEXIST { return SystemCallError("mkdir \(directory)") }
+        }
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { return SystemCallError("open \(temporary)") }
+        do {
+            try FileIO.writeAll(fd, Array(text.utf8))
+        } catch {
+            FileIO.close(fd)
+            unlink(temporary)
+            return error
+        }
+        FileIO.close(fd)
+        if rename(temporary, path) != 0 {
+            let failure = SystemCallError("rename \(temporary)")
+            unlink(temporary)
+            return failure
+        }
+        return nil
+    }
+}
