@@ -11,9 +11,16 @@
  *                 [--hold MS] [--pin PATH] [--helper send_signal] [--count N]
  *                 [--delay MS]
  *
+ * Programs: "r0 = 0; exit" (xdp returns XDP_PASS), or with --helper send_signal
+ * "r1 = 0; call bpf_send_signal; r0 = 0; exit". License "GPL" and kern_version
+ * = the running kernel for every type. Nothing is ever attached.
+ * --hold MS keeps the fds open MS ms, then closes them (UNLOAD inside close());
+ * --pin PATH pins each program on bpffs and exits, leaving it loaded (it is
+ * unloaded when the pin is removed).
+ *
  * Output: one line per loaded program, "loaded prog-id=N type=T", on stdout.
- * Errors go to stderr (with the verifier log when the load is rejected) and
- * the exit status is non-zero.
+ * Errors go to stderr (with the verifier log when the load is rejected).
+ * Exit status: 0 success, 1 load/pin/info failure, 2 usage error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
