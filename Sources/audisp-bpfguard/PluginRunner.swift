@@ -63,17 +63,24 @@ struct PluginRunner {
         return 0
     }
 
-    /// Consumes what auditd has already written before it asked us to stop (without
-    /// waiting for more, and bounded so that a writer that never stops cannot hold us).
+    /// After SIGTERM: auditd sends it just before it exits and closes our standard input, so
+    /// the records it wrote last are read up to end of input — for at most
+    /// `stopReadMilliseconds`, so that a writer that never stops cannot keep us.
+    static let stopReadMilliseconds: UInt64 = 2000
+
     private func drainAvailableInput(_ buffer: inout [UInt8]) {
-        var budget = 64 << 20
-        while budget > 0 {
+        let deadline = Clock.monotonicMilliseconds() + Self.stopReadMilliseconds
+        while true {
+            let now = Clock.monotonicMilliseconds()
+            guard now < deadline else { return }
             var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, 0) > 0, descriptor.revents & Int16(POLLIN) != 0 else { return }
+            let ready = poll(&descriptor, 1, Int32(deadline - now))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return }
             let count = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }
             buffer.withUnsafeBytes { pipeline.consume(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            budget -= count
         }
     }
 
