@@ -19,6 +19,12 @@ let package = Package(
             pkgConfig: "libcap-ng",
             providers: [.apt(["libcap-ng-dev"]), .yum(["libcap-ng-devel"])]
         ),
+        // libbpf: kernel lookups of programs by prog-id.
+        .systemLibrary(
+            name: "CBPF",
+            pkgConfig: "libbpf",
+            providers: [.apt(["libbpf-dev"]), .yum(["libbpf-devel"])]
+        ),
         // C glue of the executable: async-signal-safe handlers, syslog without a format string.
         .target(name: "CPluginSupport"),
         // Pure Swift: event model, policy language, rule engine, program table, alert formatting. No I/O.
@@ -28,7 +34,7 @@ let package = Package(
         // The plugin: command line, stdin loop, signals, syslog.
         .executableTarget(
             name: "audisp-bpfguard",
-            dependencies: ["BPFGuardCore", "BPFGuardAudit", "CCapNG", "CPluginSupport"]
+            dependencies: ["BPFGuardCore", "BPFGuardAudit", "CBPF", "CCapNG", "CPluginSupport"]
         ),
         .testTarget(name: "BPFGuardCoreTests", dependencies: ["BPFGuardCore"]),
         .testTarget(name: "BPFGuardAuditTests", dependencies: ["BPFGuardAudit", "BPFGuardCore"]),

@@ -26,13 +26,17 @@ public enum AlertValue: Hashable, Sendable {
     case word(String)
     /// A duration: `Nms` as text, a number of milliseconds in JSON.
     case milliseconds(UInt64)
+    /// Names (helpers): comma-separated as text (`none` when empty), an array in JSON.
+    case names([String])
 }
 
 /// Turns an alert into its ordered fields and renders them as the syslog message line
 /// (`key=value …`) or a JSON object (same keys in snake_case).
 public enum AlertFormatter {
     /// The fields in their documented order:
-    /// `alert priority op prog-id [node] uid auid euid pid ppid comm exe [lifetime] event rule`.
+    /// `alert priority op prog-id [prog-type prog-name prog-tag helpers created-by-uid [info]]
+    /// [node] uid auid euid pid ppid comm exe [identity] [lifetime] event rule` — the bracketed
+    /// program and identity keys when kernel lookups are on.
     public static func fields(of alert: Alert) -> [(key: String, value: AlertValue)] {
         let subject = alert.subject
         let event = subject.event
@@ -43,6 +47,22 @@ public enum AlertFormatter {
             ("op", .word(event.operation.rawValue)),
             ("prog-id", .number(UInt64(event.programID))),
         ]
+        let enriched = subject.identity != nil
+        if enriched {
+            let info = subject.program.info
+            fields += [
+                ("prog-type", info.map { .word($0.type.name) } ?? .unknown),
+                ("prog-name", info.map { .string($0.name) } ?? .unknown),
+                ("prog-tag", info.map { .word($0.tag) } ?? .unknown),
+                ("helpers", info?.helpers.map { .names($0) } ?? .unknown),
+                ("created-by-uid", info.map { .number(UInt64($0.createdByUID)) } ?? .unknown),
+            ]
+            switch subject.program {
+            case .gone: fields.append(("info", .word("gone")))
+            case .failed: fields.append(("info", .word("error")))
+            case .found, .notDone: break
+            }
+        }
         if let node = event.node { fields.append(("node", .token(Array(node.utf8)))) }
         fields += [
             ("uid", number(loader?.uid)),
@@ -53,6 +73,7 @@ public enum AlertFormatter {
             ("comm", string(loader?.comm)),
             ("exe", string(loader?.exe)),
         ]
+        if let identity = subject.identity { fields.append(("identity", .word(identity.rawValue))) }
         if event.operation == .unload {
             fields.append(("lifetime", subject.lifetimeMilliseconds.map { .milliseconds($0) } ?? .unknown))
         }
@@ -79,6 +100,8 @@ public enum AlertFormatter {
             case .string(let bytes), .token(let bytes): value = AlertEscaping.json(bytes)
             case .word(let word):
                 value = field.key == "rule" && word != "default" ? word : AlertEscaping.json(Array(word.utf8))
+            case .names(let names):
+                value = "[" + names.map { AlertEscaping.json(Array($0.utf8)) }.joined(separator: ",") + "]"
             }
             return "\"\(key)\":\(value)"
         }
@@ -93,6 +116,7 @@ public enum AlertFormatter {
         case .token(let bytes): AlertEscaping.token(bytes)
         case .word(let word): word
         case .milliseconds(let ms): "\(ms)ms"
+        case .names(let names): names.isEmpty ? "none" : names.map { AlertEscaping.token(Array($0.utf8)) }.joined(separator: ",")
         }
     }
 

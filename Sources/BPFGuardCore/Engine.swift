@@ -27,16 +27,44 @@ public struct Engine: Sendable {
         statistics.events += 1
     }
 
-    /// Handles one BPF load or unload; returns the alert to raise, if any.
-    public mutating func process(_ event: BPFEvent) -> Alert? {
+    /// What the kernel and /proc said about a LOAD, when kernel lookups are on.
+    public struct Enrichment: Sendable {
+        public var program: ProgramLookup
+        /// The process found holding the program, for a LOAD without SYSCALL context.
+        public var recoveredLoader: ProcessContext?
+
+        public init(program: ProgramLookup, recoveredLoader: ProcessContext? = nil) {
+            self.program = program
+            self.recoveredLoader = recoveredLoader
+        }
+    }
+
+    /// Records a program found loaded at start-up (kernel inventory), so that its lifetime
+    /// and creator are known when it is unloaded.
+    public mutating func addInventory(programID: UInt32, node: String? = nil, info: ProgramInfo, loadedAt: AuditTimestamp) {
+        let loader = ProcessContext(uid: info.createdByUID)
+        programs.insert(LoadedProgram(loader: loader, loadedAt: loadedAt, program: .found(info), identity: .kernel),
+                        for: ProgramKey(node: node, programID: programID))
+    }
+
+    /// Handles one BPF load or unload; returns the alert to raise, if any. `enrichment` is
+    /// nil when kernel lookups are off.
+    public mutating func process(_ event: BPFEvent, enrichment: Enrichment? = nil) -> Alert? {
         statistics.bpfEvents += 1
         let subject: RuleSubject
         let key = ProgramKey(node: event.node, programID: event.programID)
         switch event.operation {
         case .load:
             statistics.loads += 1
-            programs.insert(LoadedProgram(loader: event.process, loadedAt: event.timestamp), for: key)
-            subject = RuleSubject(event: event, loader: event.process)
+            var loader = event.process
+            var identity: LoaderIdentity?
+            if let enrichment {
+                if loader == nil { loader = enrichment.recoveredLoader }
+                identity = event.process != nil ? .audit : loader != nil ? .proc : LoaderIdentity.none
+            }
+            let program = enrichment?.program ?? .notDone
+            programs.insert(LoadedProgram(loader: loader, loadedAt: event.timestamp, program: program, identity: identity), for: key)
+            subject = RuleSubject(event: event, loader: loader, program: program, identity: identity)
         case .unload:
             statistics.unloads += 1
             var loaded: LoadedProgram?
@@ -46,11 +74,15 @@ public struct Engine: Sendable {
                 loaded = programs.remove(key)
             }
             if loaded == nil { statistics.unmatchedUnloads += 1 }
+            var identity = loaded?.identity
+            if enrichment != nil && identity == nil { identity = loaded?.loader == nil ? LoaderIdentity.none : .audit }
             subject = RuleSubject(
                 event: event,
                 loader: loaded?.loader,
                 unloader: event.process,
-                lifetimeMilliseconds: loaded.map { event.timestamp.milliseconds(since: $0.loadedAt) }
+                lifetimeMilliseconds: loaded.map { event.timestamp.milliseconds(since: $0.loadedAt) },
+                program: loaded?.program ?? .notDone,
+                identity: identity
             )
         }
         let decision = policy.evaluate(subject)

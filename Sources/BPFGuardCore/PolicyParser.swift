@@ -9,7 +9,7 @@
 ///     alert LABEL CONDITION… [priority=LEVEL]
 ///     CONDITION := FIELD OP VALUE           OP: = != < <= > >=
 public struct PolicyParser {
-    public static let knownSettings = ["facility", "default", "default_priority", "max_programs"]
+    public static let knownSettings = ["facility", "default", "default_priority", "max_programs", "local_node"]
     public static let maximumPrograms = 10_000_000
 
     private let path: String
@@ -170,6 +170,12 @@ public struct PolicyParser {
                 settings.defaultPriority = priority
             } else {
                 error(line.number, valueToken.column, "unknown priority '\(value)' (expected one of: \(SyslogPriority.allNames))")
+            }
+        case "local_node":
+            if Self.isName(value) {
+                settings.localNode = value
+            } else {
+                error(line.number, valueToken.column, "expected a node name (letters, digits, '_', '-', '.') for setting 'local_node', found '\(value)'")
             }
         default: // max_programs
             if let count = PolicyValueSyntax.number(value[...], maximum: UInt64(Self.maximumPrograms)), count > 0 {
@@ -383,12 +389,13 @@ public struct PolicyParser {
             return .unknown
         }
         let kind = field.kind
-        if comparison.isOrdering, kind == .string || kind == .operation {
+        if comparison.isOrdering, kind == .string || kind == .operation || kind == .names {
+            let kindName = kind == .string ? "string" : kind == .names ? "name-set" : "load/unload"
             error(line, column - comparison.rawValue.count,
-                  "operator '\(comparison.rawValue)' compares numbers; '\(field.name)' is a \(kind == .string ? "string" : "load/unload") field (use = or !=)" + context)
+                  "operator '\(comparison.rawValue)' compares numbers; '\(field.name)' is a \(kindName) field (use = or !=)" + context)
             return nil
         }
-        if decoded.hasStar, kind != .string {
+        if decoded.hasStar, kind != .string && kind != .names {
             error(line, column, "'*' globs apply to string fields only; '\(field.name)' is not one" + context)
             return nil
         }
@@ -397,7 +404,7 @@ public struct PolicyParser {
             if let op = BPFOperation(recordValue: text.lowercased()) { return .operation(op) }
             error(line, column, "expected 'load' or 'unload' for 'op', found '\(text)'" + context)
             return nil
-        case .string:
+        case .string, .names:
             return .glob(Glob(decoded.elements))
         case .duration:
             return numericPattern(text[...], comparison: comparison, line: line, column: column, context: context,

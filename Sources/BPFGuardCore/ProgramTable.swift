@@ -13,10 +13,15 @@ public struct ProgramKey: Hashable, Sendable {
 public struct LoadedProgram: Hashable, Sendable {
     public var loader: ProcessContext?
     public var loadedAt: AuditTimestamp
+    /// The kernel's description, looked up at LOAD (or at start-up).
+    public var program: ProgramLookup
+    public var identity: LoaderIdentity?
 
-    public init(loader: ProcessContext?, loadedAt: AuditTimestamp) {
+    public init(loader: ProcessContext?, loadedAt: AuditTimestamp, program: ProgramLookup = .notDone, identity: LoaderIdentity? = nil) {
         self.loader = loader
         self.loadedAt = loadedAt
+        self.program = program
+        self.identity = identity
     }
 }
 

@@ -2,8 +2,14 @@
 public enum RuleField: String, Sendable, CaseIterable {
     case op
     case progID = "prog-id"
+    case progType = "prog-type"
+    case progName = "prog-name"
+    case progTag = "prog-tag"
+    case helpers
+    case createdByUID = "created-by-uid"
     case node
     case uid, auid, euid, gid, pid, ppid, ses, tty, comm, exe, key, syscall
+    case identity
     case lifetime
     case unloaderUID = "unloader-uid"
     case unloaderPID = "unloader-pid"
@@ -24,6 +30,9 @@ public enum RuleField: String, Sendable, CaseIterable {
         case auditID(allowsUserNames: Bool)
         /// A byte string, matched literally or with `*` globs.
         case string
+        /// A set of names (the helpers a program calls): `=` matches when any of them
+        /// matches, `!=` when none does.
+        case names
         /// A duration in milliseconds (`250ms`, `2s`, `5m`).
         case duration
     }
@@ -34,11 +43,12 @@ public enum RuleField: String, Sendable, CaseIterable {
         switch self {
         case .op: .operation
         case .progID, .pid, .ppid, .unloaderPID: .number
-        case .uid, .euid, .unloaderUID: .userID
+        case .uid, .euid, .unloaderUID, .createdByUID: .userID
         case .gid: .groupID
         case .auid: .auditID(allowsUserNames: true)
         case .ses: .auditID(allowsUserNames: false)
-        case .node, .tty, .comm, .exe, .key, .syscall, .unloaderComm, .unloaderExe: .string
+        case .node, .tty, .comm, .exe, .key, .syscall, .unloaderComm, .unloaderExe, .progType, .progName, .progTag, .identity: .string
+        case .helpers: .names
         case .lifetime: .duration
         }
     }
@@ -55,4 +65,6 @@ public enum FieldValue: Hashable, Sendable {
     case operation(BPFOperation)
     case number(UInt64)
     case bytes([UInt8])
+    /// Several strings (helpers): a pattern matches when it matches one of them.
+    case list([[UInt8]])
 }

@@ -9,12 +9,20 @@ public struct RuleSubject: Sendable {
     public var unloader: ProcessContext?
     /// Milliseconds between LOAD and UNLOAD, when both were seen.
     public var lifetimeMilliseconds: UInt64?
+    /// The kernel's description of the program (looked up at LOAD).
+    public var program: ProgramLookup
+    /// Where the loader fields come from; nil when kernel lookups are off (and then neither
+    /// it nor the program fields are part of the alert).
+    public var identity: LoaderIdentity?
 
-    public init(event: BPFEvent, loader: ProcessContext?, unloader: ProcessContext? = nil, lifetimeMilliseconds: UInt64? = nil) {
+    public init(event: BPFEvent, loader: ProcessContext?, unloader: ProcessContext? = nil, lifetimeMilliseconds: UInt64? = nil,
+                program: ProgramLookup = .notDone, identity: LoaderIdentity? = nil) {
         self.event = event
         self.loader = loader
         self.unloader = unloader
         self.lifetimeMilliseconds = lifetimeMilliseconds
+        self.program = program
+        self.identity = identity
     }
 
     /// The field's value, or nil when the event does not carry it.
@@ -22,6 +30,12 @@ public struct RuleSubject: Sendable {
         switch field {
         case .op: return .operation(event.operation)
         case .progID: return .number(UInt64(event.programID))
+        case .progType: return program.info.map { .bytes(Array($0.type.name.utf8)) }
+        case .progName: return program.info.map { .bytes($0.name) }
+        case .progTag: return program.info.map { .bytes(Array($0.tag.utf8)) }
+        case .helpers: return program.info?.helpers.map { .list($0.map { Array($0.utf8) }) }
+        case .createdByUID: return program.info.map { .number(UInt64($0.createdByUID)) }
+        case .identity: return identity.map { .bytes(Array($0.rawValue.utf8)) }
         case .node: return event.node.map { .bytes(Array($0.utf8)) }
         case .uid: return number(loader?.uid)
         case .auid: return number(loader?.auid)

@@ -21,8 +21,11 @@ public indirect enum ValuePattern: Hashable, Sendable {
             if case .number(let number)? = value { return range.contains(number) }
             return false
         case .glob(let glob):
-            if case .bytes(let bytes)? = value { return glob.matches(bytes) }
-            return false
+            switch value {
+            case .bytes(let bytes)?: return glob.matches(bytes)
+            case .list(let items)?: return items.contains { glob.matches($0) }
+            default: return false
+            }
         case .set(_, let members):
             return members.contains { $0.contains(value) }
         }

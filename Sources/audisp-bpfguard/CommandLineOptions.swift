@@ -23,6 +23,16 @@ struct CommandLineOptions {
     var output: OutputMode?
     /// false with --no-prefilter: every record goes through libauparse.
     var prefilter = true
+    /// Kernel lookups by prog-id: nil is the mode's default (on in plugin mode, off with
+    /// --replay, since the programs of a past log are gone).
+    var lookup: Bool?
+
+    var effectiveLookup: Bool {
+        if let lookup { return lookup }
+        if case .plugin = action { return true }
+        return false
+    }
+
     /// Where SIGUSR1 writes the state report.
     var stateFilePath = StateReport.defaultPath
 
@@ -77,6 +87,8 @@ struct CommandLineOptions {
                 replayFiles = (replayFiles ?? []) + files
             case "--check": check = true
             case "--no-prefilter": options.prefilter = false
+            case "--lookup": options.lookup = true
+            case "--no-lookup": options.lookup = false
             case "--state-file":
                 options.stateFilePath = try value(for: name, inline: inline)
                 guard options.stateFilePath.hasPrefix("/") else { throw UsageError(message: "option '--state-file' needs an absolute path") }
@@ -86,7 +98,7 @@ struct CommandLineOptions {
                 if argument.hasPrefix("-") { throw UsageError(message: "unknown option '\(argument)'") }
                 throw UsageError(message: "unexpected argument '\(argument)' (audit logs to replay go after --replay)")
             }
-            if inline != nil, ["--check", "--version", "--help", "--no-prefilter"].contains(name) {
+            if inline != nil, ["--check", "--version", "--help", "--no-prefilter", "--lookup", "--no-lookup"].contains(name) {
                 throw UsageError(message: "option '\(name)' takes no value")
             }
             index += 1
@@ -105,7 +117,7 @@ struct CommandLineOptions {
 
     static let usage = """
     Usage: audisp-bpfguard [--policy PATH] [--output syslog|stdout|json] [--replay FILE…] [--check]
-                           [--state-file PATH] [--no-prefilter]
+                           [--lookup|--no-lookup] [--state-file PATH] [--no-prefilter]
            audisp-bpfguard --version | --help
 
     An auditd plugin that raises alerts on suspicious eBPF program loads and unloads, from
@@ -123,6 +135,10 @@ struct CommandLineOptions {
                         standard input) instead of running as a plugin, then exit
       --check           validate the policy: a one-line summary and exit 0, or the errors
                         on standard error and exit 1
+      --lookup          look each loaded program up in the kernel by prog-id (type, name,
+                        tag, helpers; the loader from /proc when the record has none):
+                        the default in plugin mode, off with --replay
+      --no-lookup       no kernel lookups (all capabilities are dropped)
       --state-file PATH where SIGUSR1 writes the state report
                         (default \(StateReport.defaultPath))
       --no-prefilter    give every record to libauparse instead of only the records of

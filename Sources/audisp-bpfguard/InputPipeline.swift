@@ -17,8 +17,12 @@ final class InputPipeline {
     /// Counted here, not read from the reader, which is busy while it reports one.
     private var malformedLines: UInt64 = 0
 
-    init(policy: Policy, output: AlertOutput, diagnostics: DiagnosticLog, prefilter: Bool = true) throws(AuditFeedError) {
+    /// nil: no kernel lookups (`--replay` without `--lookup`, `--no-lookup`).
+    let lookups: KernelLookups?
+
+    init(policy: Policy, output: AlertOutput, diagnostics: DiagnosticLog, prefilter: Bool = true, lookups: KernelLookups? = nil) throws(AuditFeedError) {
         self.engine = Engine(policy: policy)
+        self.lookups = lookups
         self.filter = prefilter ? BPFRecordFilter() : nil
         self.output = output
         self.diagnostics = diagnostics
@@ -59,7 +63,13 @@ final class InputPipeline {
         output.flush()
     }
 
+    /// Loads the kernel's current programs into the table (plugin start-up).
+    func takeInventory(_ lookups: KernelLookups) -> Int {
+        lookups.takeInventory(into: &engine)
+    }
+
     func replacePolicy(_ policy: Policy) {
+        lookups?.localNode = policy.settings.localNode
         engine.replacePolicy(policy)
         output.setFacility(policy.settings.facility)
     }
@@ -92,7 +102,8 @@ final class InputPipeline {
     private func handle(_ events: [BPFEvent]) {
         engine.countEvent()
         for event in events {
-            if let alert = engine.process(event) { output.emit(alert) }
+            let enrichment = lookups?.enrichment(for: event)
+            if let alert = engine.process(event, enrichment: enrichment) { output.emit(alert) }
         }
     }
 

@@ -56,7 +56,8 @@ struct PluginRunner {
         }
         pipeline.finish()
         let table = pipeline.engine.programs
-        diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: queue.droppedAlerts))")
+        let lookupSummary = pipeline.lookups.map { " " + $0.summary } ?? ""
+        diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: queue.droppedAlerts))\(lookupSummary)")
         if !queue.drain(milliseconds: Self.exitDrainMilliseconds) {
             FileIO.printError("audisp-bpfguard: output still blocked at exit: queued alerts are lost")
         }

@@ -39,7 +39,8 @@ struct ReplayRunner {
         }
         pipeline.finish()
         let table = pipeline.engine.programs
-        diagnostics.log(.info, "replay: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count))")
+        let lookupSummary = pipeline.lookups.map { " " + $0.summary } ?? ""
+        diagnostics.log(.info, "replay: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count))\(lookupSummary)")
         return status
     }
 }

@@ -68,9 +68,17 @@ func runMain() -> Int32 {
     }
     if isPlugin || options.effectiveOutput == .syslog { Syslog.open(facility: facility) }
 
+    var lookups: KernelLookups?
+    if options.effectiveLookup {
+        let scanner = KernelPrograms.loadHelperScanner()
+        if scanner == nil { diagnostics.log(.warning, "no kernel symbol addresses in /proc/kallsyms: the helpers programs call stay unknown") }
+        lookups = KernelLookups(programs: KernelPrograms(scanner: scanner), localNode: loaded.policy.settings.localNode)
+    }
+
     let pipeline: InputPipeline
     do {
-        pipeline = try InputPipeline(policy: loaded.policy, output: output, diagnostics: diagnostics, prefilter: options.prefilter)
+        pipeline = try InputPipeline(policy: loaded.policy, output: output, diagnostics: diagnostics,
+                                     prefilter: options.prefilter, lookups: lookups)
     } catch {
         diagnostics.log(.err, "cannot start: \(error)")
         return 1
@@ -85,7 +93,13 @@ func runMain() -> Int32 {
             return 1
         }
         diagnostics.queue = queue
-        if let problem = Privileges.dropAll() { diagnostics.log(.warning, problem) }
+        if let lookups {
+            // Programs loaded before we started (or before a restart): their load time and creator.
+            let count = pipeline.takeInventory(lookups)
+            diagnostics.log(.info, "found \(count) loaded BPF programs")
+        }
+        let kept = lookups == nil ? [] : Privileges.lookupCapabilities
+        if let problem = Privileges.drop(keeping: kept) { diagnostics.log(.warning, problem) }
         for warning in loaded.warnings { diagnostics.log(.warning, warning.description) }
         diagnostics.log(.info, "started \(bpfguardVersion): policy \(options.policyPath): \(loaded.policy.summary)")
         return PluginRunner(policyPath: options.policyPath, pipeline: pipeline, diagnostics: diagnostics, queue: queue!,

@@ -28,7 +28,8 @@ import Testing
 
     func startPlugin(policy: String = PluginModeTests.policy) -> (ChildProcess, String) {
         let path = temporaryFile(policy)
-        return (ChildProcess([Paths.plugin, "--policy", path, "--output", "stdout"]), path)
+        // Kernel lookups are tested in KernelLookupTests; these records name no real program.
+        return (ChildProcess([Paths.plugin, "--policy", path, "--output", "stdout", "--no-lookup"]), path)
     }
 
     @Test func alertLeavesAsSoonAsItsEventEndsWithEOE() {
@@ -141,7 +142,7 @@ import Testing
     @Test func sigusr1WritesTheStateReport() throws {
         let stateFile = temporaryFile("", name: "state")
         let policyPath = temporaryFile(Self.policy)
-        let plugin = ChildProcess([Paths.plugin, "--policy", policyPath, "--output", "stdout", "--state-file", stateFile])
+        let plugin = ChildProcess([Paths.plugin, "--policy", policyPath, "--output", "stdout", "--no-lookup", "--state-file", stateFile])
         plugin.write(Self.loadEvent(serial: 1, progID: 2, uid: 1000) + Self.loadEvent(serial: 3, progID: 4))
         #expect(plugin.waitFor(seconds: 10) { $0.stdoutLines.count == 1 })
         plugin.signal(SIGUSR1)

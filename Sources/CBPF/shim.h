@@ -1,0 +1,5 @@
+#ifndef BPFGUARD_CBPF_SHIM_H
+#define BPFGUARD_CBPF_SHIM_H
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#endif

@@ -1,0 +1,71 @@
+import BPFGuardCore
+import Glibc
+
+/// Everything the plugin asks the kernel about a BPF event: the program by prog-id and,
+/// for a LOAD without SYSCALL context, the process holding it. Counts what it did.
+final class KernelLookups {
+    let programs: KernelPrograms
+    let finder: ProcLoaderFinder
+    /// Events from this node are local too (auditd's `name_format` puts a node on local
+    /// records); events from other nodes are never looked up.
+    var localNode: String?
+
+    private(set) var lookups: UInt64 = 0
+    private(set) var gone: UInt64 = 0
+    private(set) var failures: UInt64 = 0
+    private(set) var recovered: UInt64 = 0
+    private(set) var recoveryMisses: UInt64 = 0
+    private(set) var lastFailure: String?
+
+    init(programs: KernelPrograms, finder: ProcLoaderFinder = ProcLoaderFinder(), localNode: String?) {
+        self.programs = programs
+        self.finder = finder
+        self.localNode = localNode
+    }
+
+    func isLocal(_ event: BPFEvent) -> Bool {
+        event.node == nil || event.node == localNode
+    }
+
+    /// The enrichment for one event (UNLOADs and remote events get none of their own).
+    func enrichment(for event: BPFEvent) -> Engine.Enrichment {
+        guard event.operation == .load, isLocal(event) else { return Engine.Enrichment(program: .notDone) }
+        lookups += 1
+        let program = programs.lookup(event.programID)
+        switch program {
+        case .gone: gone += 1
+        case .failed(let message): failures += 1; lastFailure = message
+        case .found, .notDone: break
+        }
+        var recoveredLoader: ProcessContext?
+        if event.process == nil {
+            let result = finder.find(programID: event.programID)
+            if let process = result.process { recovered += 1; recoveredLoader = process } else { recoveryMisses += 1 }
+        }
+        return Engine.Enrichment(program: program, recoveredLoader: recoveredLoader)
+    }
+
+    /// Puts every program loaded now into the engine's table (start-up and restarts), with
+    /// its kernel load time converted to wall-clock time. Returns how many.
+    func takeInventory(into engine: inout Engine) -> Int {
+        var realtime = timespec(), boottime = timespec()
+        clock_gettime(CLOCK_REALTIME, &realtime)
+        clock_gettime(CLOCK_BOOTTIME, &boottime)
+        let bootEpochNanoseconds = (Int64(realtime.tv_sec) - Int64(boottime.tv_sec)) * 1_000_000_000
+            + (Int64(realtime.tv_nsec) - Int64(boottime.tv_nsec))
+        var count = 0
+        for id in KernelPrograms.loadedProgramIDs() {
+            guard case .found(let info) = programs.lookup(id) else { continue }
+            let loadedNanoseconds = bootEpochNanoseconds + Int64(info.loadTimeNanoseconds)
+            let milliseconds = UInt64(max(0, loadedNanoseconds / 1_000_000))
+            engine.addInventory(programID: id, node: localNode, info: info,
+                                loadedAt: AuditTimestamp(seconds: milliseconds / 1000, milliseconds: UInt32(milliseconds % 1000), serial: 0))
+            count += 1
+        }
+        return count
+    }
+
+    var summary: String {
+        "lookups=\(lookups) gone=\(gone) lookup_errors=\(failures) recovered_loaders=\(recovered) unrecovered_loaders=\(recoveryMisses)"
+    }
+}
