@@ -70,12 +70,12 @@ public struct HelperCallScanner: Sendable {
         var base: Int64?
         var candidates: [(address: UInt64, name: String)] = []
         for line in lines {
-            let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true)
+            let parts = line.split(maxSplits: 3, omittingEmptySubsequences: true) { $0 == " " || $0 == "\t" }
             guard parts.count >= 3, parts[1] == "T" || parts[1] == "t", let address = UInt64(parts[0], radix: 16) else { continue }
             let name = parts[2]
             if name == "__bpf_call_base" {
                 base = Int64(bitPattern: address)
-            } else if name.hasPrefix("bpf_"), parts.count == 3 {
+            } else if name.hasPrefix("bpf_"), parts.count == 3 {  // module symbols have a 4th column
                 candidates.append((address, String(name)))
             }
         }

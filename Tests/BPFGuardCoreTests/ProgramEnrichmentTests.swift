@@ -1,0 +1,154 @@
+import Testing
+@testable import BPFGuardCore
+
+/// Helper recognition from translated instructions, and the program fields in rules and
+/// alerts.
+@Suite struct ProgramEnrichmentTests {
+    /// kallsyms lines as this kernel prints them (addresses are made up around a base).
+    static let kallsyms = """
+    ffffffff814ca810 T __bpf_call_base
+    ffffffff814baf50 T bpf_send_signal
+    ffffffff814baf90 T bpf_send_signal_thread
+    ffffffff814bce40 T bpf_probe_write_user
+    ffffffff814bd000 T bpf_override_return
+    ffffffff814c0000 t bpf_map_lookup_elem
+    ffffffff814c1000 T bpf_trace_printk
+    ffffffff814c2000 T not_a_helper
+    ffffffffc0001000 t bpf_mod_func\t[some_module]
+    """
+
+    static func offset(_ address: UInt64) -> Int32 {
+        Int32(Int64(bitPattern: address) - Int64(bitPattern: 0xffffffff814ca810))
+    }
+
+    /// One instruction: code, dst/src registers, offset, immediate (little-endian).
+    static func instruction(code: UInt8, dst: UInt8 = 0, src: UInt8 = 0, imm: Int32 = 0) -> [UInt8] {
+        let value = UInt32(bitPattern: imm)
+        return [code, src << 4 | dst, 0, 0, UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
+    }
+
+    static let scanner = HelperCallScanner.fromKallsyms(kallsyms.split(separator: "\n"))!
+
+    @Test func recognisesTheHelpersRootkitsUse() {
+        let program = Self.instruction(code: 0xb7, dst: 1)  // r1 = 0
+            + Self.instruction(code: 0x85, imm: Self.offset(0xffffffff814bce40))  // call bpf_probe_write_user
+            + Self.instruction(code: 0x85, imm: Self.offset(0xffffffff814bd000))  // call bpf_override_return
+            + Self.instruction(code: 0x85, imm: Self.offset(0xffffffff814baf50))  // call bpf_send_signal
+            + Self.instruction(code: 0x85, imm: Self.offset(0xffffffff814baf90))  // call bpf_send_signal_thread
+            + Self.instruction(code: 0x85, imm: Self.offset(0xffffffff814baf50))  // again
+            + Self.instruction(code: 0x95)  // exit
+        #expect(Self.scanner.helpers(in: program) == ["bpf_override_return", "bpf_probe_write_user", "bpf_send_signal", "bpf_send_signal_thread"])
+    }
+
+    @Test func otherCallsAndInstructions() {
+        let program = Self.instruction(code: 0x85, src: 1, imm: 5)  // bpf-to-bpf call: not a helper
+            + Self.instruction(code: 0x85, src: 2, imm: 1234)  // kfunc call: not a helper
+            + Self.instruction(code: 0x85, imm: 12)  // tail call as dumped by the kernel
+            + Self.instruction(code: 0x85, imm: 999_999)  // an address with no symbol
+            + Self.instruction(code: 0x18, imm: Self.offset(0xffffffff814baf50))  // ld_imm64: not a call
+        #expect(Self.scanner.helpers(in: program) == ["bpf_tail_call", "unknown"])
+        #expect(Self.scanner.helpers(in: []) == [])
+        #expect(Self.scanner.helpers(in: [0x85, 0, 0]) == [], "a truncated instruction is ignored")
+    }
+
+    @Test func kallsymsTable() {
+        #expect(Self.scanner.functionsByOffset.values.sorted() == ["bpf_map_lookup_elem", "bpf_override_return", "bpf_probe_write_user",
+                                                                   "bpf_send_signal", "bpf_send_signal_thread", "bpf_trace_printk"],
+                "module symbols and non-bpf_ names are left out")
+        #expect(HelperCallScanner.fromKallsyms("0000000000000000 T __bpf_call_base\n0000000000000000 T bpf_send_signal\n".split(separator: "\n")) == nil,
+                "hidden addresses (kptr_restrict) give no table")
+        #expect(HelperCallScanner.fromKallsyms("ffffffff814baf50 T bpf_send_signal\n".split(separator: "\n")) == nil)
+        let fromBytes = HelperCallScanner.fromKallsyms(bytes: Array(Self.kallsyms.utf8))
+        #expect(fromBytes?.functionsByOffset == Self.scanner.functionsByOffset)
+    }
+
+    static func info(helpers: [String]?, type: UInt32 = 2, name: String = "sigprog") -> ProgramInfo {
+        ProgramInfo(type: BPFProgramType(rawValue: type), name: Array(name.utf8), tag: "c0c8c81851fbeb13", createdByUID: 0, helpers: helpers)
+    }
+
+    @Test func helperSetsMatchAnyOrNone() throws {
+        let policy = try compiledPolicy("""
+        %dangerous = bpf_probe_write_user, bpf_override_return, bpf_send_signal*
+        alert dangerous-helper op=load helpers=%dangerous priority=crit
+        alert printk op=load helpers=bpf_trace_printk
+        alert unknown-helpers op=load helpers=?
+        alert harmless op=load helpers!=%dangerous
+        """)
+        func label(_ helpers: [String]?) -> String? {
+            decide(policy, RuleSubject(event: load(1), loader: process(), program: .found(Self.info(helpers: helpers)), identity: .audit))
+        }
+        #expect(label(["bpf_map_lookup_elem", "bpf_send_signal_thread"]) == "dangerous-helper")
+        #expect(label(["bpf_trace_printk"]) == "printk")
+        #expect(label(nil) == "unknown-helpers")
+        #expect(label([]) == "harmless", "a program that calls no helper calls none of the set")
+        #expect(decide(policy, RuleSubject(event: load(1), loader: process(), program: .gone, identity: .audit)) == "unknown-helpers")
+    }
+
+    @Test func programFields() throws {
+        let policy = try compiledPolicy("""
+        %tracing = kprobe, tracepoint, raw_tracepoint, tracing, lsm, perf_event
+        alert tracing op=load prog-type=%tracing prog-name=sig* prog-tag=c0c8c81851fbeb13 created-by-uid=root
+        alert recovered op=load identity=proc
+        """)
+        let subject = RuleSubject(event: load(1), loader: process(), program: .found(Self.info(helpers: [])), identity: .audit)
+        #expect(decide(policy, subject) == "tracing")
+        let socket = RuleSubject(event: load(1), loader: process(), program: .found(Self.info(helpers: [], type: 1)), identity: .proc)
+        #expect(decide(policy, socket) == "recovered")
+        #expect(parse("alert x helpers<3\n").errors.first?.message == "operator '<' compares numbers; 'helpers' is a name-set field (use = or !=)")
+    }
+
+    @Test func typeNames() {
+        #expect(BPFProgramType(rawValue: 1).name == "socket_filter")
+        #expect(BPFProgramType(rawValue: 2).name == "kprobe")
+        #expect(BPFProgramType(rawValue: 6).name == "xdp")
+        #expect(BPFProgramType(rawValue: 26).name == "tracing")
+        #expect(BPFProgramType(rawValue: 29).name == "lsm")
+        #expect(BPFProgramType(rawValue: 500).name == "type_500")
+    }
+
+    @Test func enrichedAlertLine() {
+        var subject = RuleSubject(event: load(2211, at: stamp(1795943000, 5, serial: 9)), loader: process(pid: 7, comm: "ld", exe: "/tmp/ld"),
+                                  program: .found(Self.info(helpers: ["bpf_send_signal", "bpf_trace_printk"])), identity: .audit)
+        let alert = Alert(label: "dangerous-helper", priority: .crit, subject: subject, rule: .line(3))
+        #expect(AlertFormatter.line(alert) ==
+            "alert=dangerous-helper priority=crit op=LOAD prog-id=2211 prog-type=kprobe prog-name=\"sigprog\" prog-tag=c0c8c81851fbeb13 helpers=bpf_send_signal,bpf_trace_printk created-by-uid=0 uid=0 auid=unset euid=0 pid=7 ppid=1 comm=\"ld\" exe=\"/tmp/ld\" identity=audit event=1795943000.005:9 rule=3")
+        #expect(AlertFormatter.json(alert).contains(#""prog_id":2211,"prog_type":"kprobe","prog_name":"sigprog","prog_tag":"c0c8c81851fbeb13","helpers":["bpf_send_signal","bpf_trace_printk"],"created_by_uid":0,"uid":0"#))
+        #expect(AlertFormatter.json(alert).contains(#""identity":"audit""#))
+
+        subject.program = .gone
+        subject.identity = LoaderIdentity.none
+        subject.loader = nil
+        let gone = AlertFormatter.line(Alert(label: "x", priority: .warning, subject: subject, rule: .line(1)))
+        #expect(gone == "alert=x priority=warning op=LOAD prog-id=2211 prog-type=? prog-name=? prog-tag=? helpers=? created-by-uid=? info=gone uid=? auid=? euid=? pid=? ppid=? comm=? exe=? identity=none event=1795943000.005:9 rule=1")
+
+        subject.program = .found(Self.info(helpers: []))
+        #expect(AlertFormatter.line(Alert(label: "x", priority: .warning, subject: subject, rule: .line(1))).contains(" helpers=none "))
+    }
+
+    @Test func engineKeepsTheLookupForTheUnload() {
+        var engine = Engine(policy: try! compiledPolicy("alert any\n"))
+        let info = Self.info(helpers: ["bpf_send_signal"])
+        _ = engine.process(load(7, at: stamp(100)), enrichment: Engine.Enrichment(program: .found(info)))
+        let unload = engine.process(unload(7, at: stamp(101)), enrichment: Engine.Enrichment(program: .notDone))
+        #expect(unload?.subject.program == .found(info))
+        #expect(unload?.subject.identity == .audit)
+        #expect(unload?.subject.lifetimeMilliseconds == 1000)
+    }
+
+    @Test func recoveredLoaderAndInventory() {
+        var engine = Engine(policy: try! compiledPolicy("alert any\n"))
+        let recovered = process(uid: 1000, pid: 4242, comm: "agent", exe: "/opt/agent")
+        let standalone = engine.process(load(8, by: nil), enrichment: Engine.Enrichment(program: .gone, recoveredLoader: recovered))
+        #expect(standalone?.subject.identity == .proc)
+        #expect(standalone?.subject.loader == recovered)
+        let nothing = engine.process(load(9, by: nil), enrichment: Engine.Enrichment(program: .gone))
+        #expect(nothing?.subject.identity == LoaderIdentity.none)
+
+        engine.addInventory(programID: 50, info: Self.info(helpers: [], type: 15), loadedAt: stamp(90))
+        let unload = engine.process(unload(50, at: stamp(120)), enrichment: Engine.Enrichment(program: .notDone))
+        #expect(unload?.subject.lifetimeMilliseconds == 30000)
+        #expect(unload?.subject.identity == .kernel)
+        #expect(unload?.subject.loader?.uid == 0, "the creator's uid comes from the kernel")
+        #expect(unload?.subject.value(of: .progType) == .bytes(Array("cgroup_device".utf8)))
+    }
+}
