@@ -34,6 +34,8 @@ public struct PolicySettings: Hashable, Sendable {
     public var defaultPriority: SyslogPriority = .warning
     /// Bound of the live-program table.
     public var maxPrograms: Int = 65536
+    /// Alerts that may wait for the output thread; beyond it they are dropped and counted.
+    public var queueSize: Int = 4096
     /// The node name auditd gives this host's own records (`name_format`), if any: its
     /// events are looked up in the kernel like events without a node.
     public var localNode: String?

@@ -9,7 +9,7 @@
 ///     alert LABEL CONDITION… [priority=LEVEL]
 ///     CONDITION := FIELD OP VALUE           OP: = != < <= > >=
 public struct PolicyParser {
-    public static let knownSettings = ["facility", "default", "default_priority", "max_programs", "local_node"]
+    public static let knownSettings = ["facility", "default", "default_priority", "max_programs", "queue_size", "local_node"]
     public static let maximumPrograms = 10_000_000
 
     private let path: String
@@ -176,6 +176,12 @@ public struct PolicyParser {
                 settings.localNode = value
             } else {
                 error(line.number, valueToken.column, "expected a node name (letters, digits, '_', '-', '.') for setting 'local_node', found '\(value)'")
+            }
+        case "queue_size":
+            if let count = PolicyValueSyntax.number(value[...], maximum: 1_000_000), count >= 16 {
+                settings.queueSize = Int(count)
+            } else {
+                error(line.number, valueToken.column, "expected a number from 16 to 1000000 for setting 'queue_size', found '\(value)'")
             }
         default: // max_programs
             if let count = PolicyValueSyntax.number(value[...], maximum: UInt64(Self.maximumPrograms)), count > 0 {

@@ -47,7 +47,7 @@ func runMain() -> Int32 {
     let output: AlertOutput
     var queue: OutputQueue?
     if isPlugin {
-        let outputQueue = OutputQueue(reportFacility: facility)
+        let outputQueue = OutputQueue(capacity: loaded.policy.settings.queueSize, reportFacility: facility)
         guard outputQueue.start() else {
             diagnostics.log(.err, "cannot start the output thread: \(String(cString: strerror(errno)))")
             return 1

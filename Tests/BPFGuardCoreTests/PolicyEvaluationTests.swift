@@ -175,7 +175,9 @@ import Testing
     }
 
     @Test func settings() throws {
-        let policy = try compiledPolicy("facility = LOG_LOCAL3\nmax_programs = 10\n# comment\n  \n")
+        let policy = try compiledPolicy("facility = LOG_LOCAL3\nmax_programs = 10\nqueue_size = 64\nlocal_node = sensor-a\n# comment\n  \n")
+        #expect(policy.settings.queueSize == 64)
+        #expect(policy.settings.localNode == "sensor-a")
         #expect(policy.settings.facility == .local3)
         #expect(policy.settings.maxPrograms == 10)
         #expect(policy.settings.defaultAction == .allow)

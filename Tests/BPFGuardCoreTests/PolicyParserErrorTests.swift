@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func unknownSetting() {
-        #expect(onlyError("\nfacilty = daemon\n") == "test.policy:2:1: error: unknown setting 'facilty' (known settings: facility, default, default_priority, max_programs, local_node)")
+        #expect(onlyError("\nfacilty = daemon\n") == "test.policy:2:1: error: unknown setting 'facilty' (known settings: facility, default, default_priority, max_programs, queue_size, local_node)")
     }
 
     @Test func duplicateSetting() {
@@ -42,6 +42,8 @@ import Testing
         #expect(onlyError("default = deny\n") == "test.policy:1:11: error: expected 'allow' or 'alert' for setting 'default', found 'deny'")
         #expect(onlyError("max_programs = 0\n") == "test.policy:1:16: error: expected a number from 1 to 10000000 for setting 'max_programs', found '0'")
         #expect(onlyError("max_programs = lots\n").contains("found 'lots'"))
+        #expect(onlyError("queue_size = 8\n") == "test.policy:1:14: error: expected a number from 16 to 1000000 for setting 'queue_size', found '8'")
+        #expect(onlyError("local_node = \"a b\"\n") == "test.policy:1:14: error: expected a node name (letters, digits, '_', '-', '.') for setting 'local_node', found 'a b'")
         #expect(onlyError("default_priority = loud\n") == "test.policy:1:20: error: unknown priority 'loud' (expected one of: emerg, alert, crit, err, warning, notice, info, debug)")
         #expect(onlyError("default =\n") == "test.policy:1:10: error: expected a value for setting 'default'")
     }
