@@ -78,11 +78,14 @@ public struct PolicyParser {
             let keyword = words[0].text
             if line.bytes[start] == UInt8(ascii: "%") {
                 // A set, possibly continued on the following lines after a trailing comma.
+                // Blank and comment-only lines inside a continued set are passed over.
                 var continuation: [PolicyLexer.Line] = []
                 var last = line
                 while last.bytes.last == UInt8(ascii: ","), index < lines.count {
-                    last = lines[index]
+                    let next = lines[index]
                     index += 1
+                    if next.bytes.allSatisfy(PolicyLexer.isBlank) && next.unterminatedQuoteColumn == nil { continue }
+                    last = next
                     continuation.append(last)
                 }
                 if let definition = parseSet(line, continuation: continuation, existing: sets) {

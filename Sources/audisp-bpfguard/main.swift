@@ -23,6 +23,8 @@ func runMain() -> Int32 {
     }
 
     let isPlugin = options.action == .plugin
+    // Nothing of auditd's but our standard input and outputs (it leaks a pipe into plugins).
+    if isPlugin { _ = bpfguard_close_inherited_descriptors() }
     let loaded: (policy: Policy, warnings: [PolicyDiagnostic])
     switch PolicyLoader.load(options.policyPath) {
     case .success(let result):

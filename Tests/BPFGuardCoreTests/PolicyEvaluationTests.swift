@@ -189,13 +189,17 @@ import Testing
         let policy = try compiledPolicy("""
         %paths = "/a b/#not-a-comment",   # a comment
                  /c,
-                 /d
+                 # systemd
+                 /d,
+
+                 /e*
         alert x exe=%paths # trailing comment
         """)
         func label(_ exe: String) -> String? { decide(policy, RuleSubject(event: load(1), loader: process(exe: exe))) }
         #expect(label("/a b/#not-a-comment") == "x")
         #expect(label("/d") == "x")
-        #expect(label("/e") == nil)
-        #expect(policy.rules[0].line == 4)
+        #expect(label("/ex") == "x")
+        #expect(label("/f") == nil)
+        #expect(policy.rules[0].line == 7)
     }
 }

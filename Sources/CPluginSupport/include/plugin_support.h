@@ -21,6 +21,10 @@ bpfguard_signal_state bpfguard_take_signals(void);
 /* syslog(priority, "%s", message): the message is never used as a format. */
 void bpfguard_syslog(int priority, const char *message);
 
+/* Closes every descriptor above standard error (auditd 3.0 leaks one of its pipes into
+ * plugins). Returns 0. */
+int bpfguard_close_inherited_descriptors(void);
+
 /* prctl(PR_SET_NO_NEW_PRIVS, 1): 0, or -1 with errno set. */
 int bpfguard_set_no_new_privs(void);
 

@@ -1,0 +1,115 @@
+#!/bin/bash
+# Builds the binary RPM of audisp-bpfguard with rpmbuild (on Debian: the rpm package).
+#
+#   Packaging/build-rpm.sh [OUTDIR]
+#
+# Writes OUTDIR/audisp-bpfguard-VERSION-1.ARCH.rpm (OUTDIR defaults to dist/ at the root
+# of the repository) and prints its path as the last line of standard output; progress
+# goes to standard error. Runs from any directory; installs nothing.
+#
+# How: the source tarball is made from the files of the git checkout (tracked files and
+# untracked files that .gitignore does not exclude, as they are in the working tree), and
+# Packaging/rpm/audisp-bpfguard.spec is built with `rpmbuild -bb` in a temporary _topdir:
+# its %build runs swift build (release, static Swift runtime) and its %check verifies the
+# executable. VERSION comes from Sources/audisp-bpfguard/Version.swift and is passed as
+# the macro bpfguard_version. rpm's database knows nothing of Debian's packages, so the
+# BuildRequires are not checked (--nodeps): this script checks for the Debian packages and
+# tools itself. Needs swift, and the Debian packages rpm, binutils, pkg-config, gzip and
+# the -dev packages Package.swift names (libauparse-dev, libcap-ng-dev, …).
+set -euo pipefail
+
+readonly PACKAGE=audisp-bpfguard
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly ROOT
+readonly SPEC="$ROOT/Packaging/rpm/$PACKAGE.spec"
+
+say() { printf 'build-rpm: %s\n' "$*" >&2; }
+die() { printf 'build-rpm: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    printf 'Usage: %s [OUTDIR]\n' "$0" >&2
+    exit 2
+}
+
+case "${1:-}" in
+    -h|--help) usage ;;
+    -*) usage ;;
+esac
+[ "$#" -le 1 ] || usage
+
+need() { # need COMMAND DEBIAN-PACKAGE
+    command -v "$1" >/dev/null 2>&1 || die "'$1' not found: install $2 (apt-get install $2)"
+}
+command -v swift >/dev/null 2>&1 || die "'swift' not found: put a Swift 6 toolchain on PATH (https://www.swift.org/install/)"
+need rpmbuild rpm
+need rpm rpm
+need tar tar
+need gzip gzip
+need ldd libc-bin
+need strip binutils
+need pkg-config pkg-config
+# The C libraries: the Debian packages Package.swift names as providers of its
+# system-library targets (libauparse-dev, libcap-ng-dev, …).
+need dpkg-query dpkg
+for dev in $(grep -o '\.apt(\[[^]]*\])' "$ROOT/Package.swift" | grep -o '"[^"]*"' | tr -d '"'); do
+    dpkg-query -W -f='${Status}\n' "$dev" 2>/dev/null | grep -q ' installed$' \
+        || die "$dev is not installed (Package.swift needs it): install $dev (apt-get install $dev)"
+done
+# The spec's BuildRequires must name every Fedora package Package.swift names (.yum).
+for devel in $(grep -o '\.yum(\[[^]]*\])' "$ROOT/Package.swift" | grep -o '"[^"]*"' | tr -d '"'); do
+    grep -Eq "^BuildRequires:[[:space:]]+$devel([[:space:]]|\$)" "$SPEC" \
+        || die "Package.swift needs $devel but $SPEC has no 'BuildRequires: $devel'"
+done
+
+VERSION=$(sed -n 's/^let bpfguardVersion = "\([^"]*\)"[[:space:]]*$/\1/p' "$ROOT/Sources/audisp-bpfguard/Version.swift")
+[[ "$VERSION" =~ ^[0-9][0-9A-Za-z.+~]*$ ]] \
+    || die "cannot read the version from Sources/audisp-bpfguard/Version.swift (found '$VERSION')"
+# The newest %changelog entry must be this version's ("* DATE NAME <EMAIL> - VERSION-RELEASE").
+CHANGELOG_VERSION=$(sed -n '/^%changelog/,$ { s/^\* .* - \([^ ]*\)-[^- ]*$/\1/p }' "$SPEC" | head -n 1)
+[ "$CHANGELOG_VERSION" = "$VERSION" ] \
+    || die "the newest %changelog entry of $SPEC is for '$CHANGELOG_VERSION' but Version.swift says $VERSION: add an entry"
+
+OUTDIR=${1:-$ROOT/dist}
+mkdir -p "$OUTDIR"
+OUTDIR=$(cd "$OUTDIR" && pwd)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/build-rpm.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/SOURCES" "$WORK/SPECS" "$WORK/BUILD" "$WORK/RPMS" "$WORK/SRPMS" "$WORK/BUILDROOT"
+
+# --- Source tarball ---------------------------------------------------------------------
+
+say "making $PACKAGE-$VERSION.tar.gz"
+LIST="$WORK/files"
+if command -v git >/dev/null 2>&1 && git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    # Files of the working tree that git tracks or would track (deleted ones left out).
+    git -C "$ROOT" ls-files -z --cached --others --exclude-standard \
+        | while IFS= read -r -d '' file; do
+              if [ -f "$ROOT/$file" ] || [ -L "$ROOT/$file" ]; then printf '%s\0' "$file"; fi
+          done | LC_ALL=C sort -zu >"$LIST"
+else
+    # Not a git checkout (an unpacked archive): everything but build products.
+    (cd "$ROOT" && find . \( -name .git -o -name '.build' -o -name '.build-*' -o -name '.build_*' \
+        -o -name .swiftpm -o -path ./dist \) -prune -o \( -type f -o -type l \) -printf '%P\0' \
+        | LC_ALL=C sort -z) >"$LIST"
+fi
+tar -C "$ROOT" --null -T "$LIST" --transform "s,^,$PACKAGE-$VERSION/," \
+    --owner=0 --group=0 --numeric-owner -czf "$WORK/SOURCES/$PACKAGE-$VERSION.tar.gz"
+cp "$SPEC" "$WORK/SPECS/"
+
+# --- rpmbuild ---------------------------------------------------------------------------
+
+say "rpmbuild -bb (the spec's %build runs swift build; progress follows)"
+rpmbuild -bb --nodeps \
+    --define "_topdir $WORK" \
+    --define "bpfguard_version $VERSION" \
+    "$WORK/SPECS/$PACKAGE.spec" >&2 \
+    || die "rpmbuild failed"
+
+shopt -s nullglob
+built=("$WORK"/RPMS/*/"$PACKAGE-$VERSION"-*.rpm)
+[ "${#built[@]}" -eq 1 ] || die "expected one binary RPM, rpmbuild made ${#built[@]}"
+RPM="$OUTDIR/$(basename "${built[0]}")"
+cp "${built[0]}" "$RPM"
+say "built $RPM"
+printf '%s\n' "$RPM"
