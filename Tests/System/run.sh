@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# Live system test: what an administrator installs is what is tested.
+#
+# As root on a machine with audit and BPF, this script installs auditd, rsyslog and bpftool
+# from Debian, builds the .deb with Packaging/build-deb.sh and installs it with dpkg -i,
+# starts rsyslogd (with the shipped snippet routing the plugin's messages to their own file)
+# and auditd, loads real BPF programs, and checks that exactly the expected alerts arrive,
+# with the right fields, within a bounded wait. Then: a policy reload through auditd
+# (`auditctl --signal hup`), a killed plugin restarted by auditd that still knows the
+# lifetimes of programs loaded before, loads without audit context (`-a never,task`), a
+# stalled rsyslogd (SIGSTOP) while alerts flood in, and auditd stopping. At the end it purges
+# the package and puts the machine back as it found it.
+#
+#   Tests/System/run.sh        (root; prints "system: N passed, N failed")
+#
+# Without root or without kernel audit support it says why and exits 0 (skipped).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+passed=0
+failed=0
+ok() { printf 'ok: %s\n' "$*"; passed=$((passed + 1)); }
+bad() { printf 'FAIL: %s\n' "$*"; failed=$((failed + 1)); }
+check() { # check DESCRIPTION COMMAND…
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else bad "$what"; fi
+}
+skip() { printf 'SKIP: system test: %s\n' "$*"; exit 0; }
+note() { printf -- '-- %s\n' "$*"; }
+
+[ "$(id -u)" -eq 0 ] || skip "not root (it installs a package and runs auditd)"
+[ -e /proc/self/loginuid ] || skip "the kernel has no audit support (no /proc/self/loginuid)"
+[ -e /proc/sys/kernel/unprivileged_bpf_disabled ] || skip "the kernel has no BPF syscall"
+
+export DEBIAN_FRONTEND=noninteractive
+note "installing auditd, rsyslog, bpftool and the build tools"
+if ! apt-get install -y -qq --no-install-recommends auditd rsyslog bpftool gcc libc6-dev dpkg-dev binutils pkg-config \
+        gzip libauparse-dev libbpf-dev libcap-ng-dev util-linux procps >/dev/null; then
+    bad "apt-get install"
+    echo "system: $passed passed, $failed failed"
+    exit 1
+fi
+
+WORK=$(mktemp -d /tmp/bpfguard-system.XXXXXX)
+LOG=/var/log/audisp-bpfguard.log
+SNIPPET=/etc/rsyslog.d/30-audisp-bpfguard.conf
+POLICY=/etc/audit/bpfguard.policy
+STATE=/run/audit/audisp-bpfguard.state
+LOADER_DIR=/usr/local/libexec/bpfguard-systest
+TMP_DIR=/tmp/bpfguard-systest
+AUDITD=$(command -v auditd || echo /sbin/auditd)
+
+# --- What was there before ---------------------------------------------------------------
+auditd_was_running=0
+pgrep -x auditd >/dev/null && auditd_was_running=1
+rsyslog_was_running=0
+pgrep -x rsyslogd >/dev/null && rsyslog_was_running=1
+auditctl -l 2>/dev/null | grep -v '^No rules' >"$WORK/rules.before" || true
+audit_enabled_before=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')
+package_was_installed=0
+dpkg -s audisp-bpfguard >/dev/null 2>&1 && package_was_installed=1
+
+stop_auditd() {
+    local pid
+    pid=$(pgrep -x auditd) || return 0
+    kill -TERM "$pid"
+    for _ in $(seq 100); do pgrep -x auditd >/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+}
+
+start_rsyslog() {
+    rsyslogd -i /run/rsyslogd.pid
+    for _ in $(seq 50); do [ -S /dev/log ] && return 0; sleep 0.1; done
+    return 1
+}
+
+stop_rsyslog() {
+    local pid
+    pid=$(pgrep -x rsyslogd) || return 0
+    kill -CONT "$pid" 2>/dev/null
+    kill -TERM "$pid"
+    for _ in $(seq 50); do pgrep -x rsyslogd >/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+}
+
+cleanup() {
+    note "cleaning up"
+    pkill -CONT -x rsyslogd 2>/dev/null
+    pkill -KILL -f "$LOADER_DIR/" 2>/dev/null
+    pkill -KILL -f "$TMP_DIR/" 2>/dev/null
+    stop_auditd
+    auditctl -D >/dev/null 2>&1
+    if [ -s "$WORK/rules.before" ]; then auditctl -R "$WORK/rules.before" >/dev/null 2>&1; fi
+    [ -n "$audit_enabled_before" ] && auditctl -e "$audit_enabled_before" >/dev/null 2>&1
+    if [ "$package_was_installed" -eq 0 ]; then dpkg --purge audisp-bpfguard >/dev/null 2>&1; fi
+    rm -f "$SNIPPET" "$LOG" "$STATE"
+    stop_rsyslog
+    [ "$rsyslog_was_running" -eq 1 ] && start_rsyslog
+    rm -rf "$LOADER_DIR" "$TMP_DIR" "$WORK"
+    [ "$auditd_was_running" -eq 1 ] && "$AUDITD"
+}
+trap cleanup EXIT
+
+# --- Build and install the package -------------------------------------------------------
+note "building the .deb"
+if ! deb=$(bash "$ROOT/Packaging/build-deb.sh" "$WORK/dist" 2>"$WORK/build.err" | tail -n 1) || [ ! -f "$deb" ]; then
+    cat "$WORK/build.err"
+    bad "Packaging/build-deb.sh builds the package"
+    echo "system: $passed passed, $failed failed"
+    exit 1
+fi
+ok "Packaging/build-deb.sh built $(basename "$deb")"
+stop_auditd
+check "dpkg -i installs the package" dpkg -i "$deb"
+check "no auditd was started by the installation" bash -c '! pgrep -x auditd >/dev/null'
+check "the plugin binary is root:root 0750" test "$(stat -c '%U:%G %a' /usr/sbin/audisp-bpfguard)" = "root:root 750"
+check "the stanza and the policy are 0640" test "$(stat -c '%a' /etc/audit/plugins.d/audisp-bpfguard.conf $POLICY | sort -u)" = "640"
+check "the binary needs no Swift runtime" bash -c '! ldd /usr/sbin/audisp-bpfguard | grep -q libswift'
+
+# --- rsyslog, auditd ---------------------------------------------------------------------
+cp "$ROOT/Packaging/rsyslog/audisp-bpfguard.conf" "$SNIPPET"
+rm -f "$LOG"
+stop_rsyslog
+check "rsyslogd starts with the shipped snippet" start_rsyslog
+
+auditctl -D >/dev/null 2>&1
+"$AUDITD" || bad "auditd starts"
+
+# The plugin auditd runs (its child: other copies may run on the machine).
+plugin_pid() {
+    local auditd_pid
+    auditd_pid=$(pgrep -x auditd | head -n 1) || return 0
+    pgrep -x -P "$auditd_pid" audisp-bpfguard | head -n 1
+}
+
+# wait_for SECONDS COMMAND…: polls until the command succeeds.
+wait_for() {
+    local tries=$(($1 * 10))
+    shift
+    for _ in $(seq "$tries"); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+log_has() { grep -q -- "$1" "$LOG" 2>/dev/null; }
+# alert_line LABEL PROG_NAME: the alert line for a program, by its name from the kernel lookup.
+alert_line() { grep -- "alert=$1 " "$LOG" 2>/dev/null | grep -- "prog-name=\"$2\""; }
+has_alert() { alert_line "$1" "$2" >/dev/null; }
+# alert_matches LABEL PROG_NAME EXTENDED-REGEX: the program's alert line matches the regex.
+alert_matches() { alert_line "$1" "$2" | grep -Eq -- "$3"; }
+
+plugin_running() { [ -n "$(plugin_pid)" ]; }
+check "auditd starts the plugin" wait_for 10 plugin_running
+check "the plugin's start-up message reaches rsyslog's file" wait_for 10 log_has "started "
+first_pid=$(plugin_pid)
+check "the plugin keeps only the capabilities of its lookups (CapEff 0000000400280004) with no_new_privs" \
+    bash -c "grep -q 'CapEff:.*0000000400280004' /proc/$first_pid/status && grep -q 'NoNewPrivs:.*1' /proc/$first_pid/status"
+
+# --- Real loads --------------------------------------------------------------------------
+mkdir -p "$LOADER_DIR" "$TMP_DIR"
+gcc -O2 -o "$LOADER_DIR/netmon" "$ROOT/Tests/Fixtures/loader/bpfload.c" || bad "building the loader"
+chmod 0755 "$LOADER_DIR" "$LOADER_DIR/netmon"
+cp "$LOADER_DIR/netmon" "$TMP_DIR/dropper"
+NETMON=$LOADER_DIR/netmon
+
+note "loading programs"
+/usr/sbin/bpftool feature probe kernel >/dev/null 2>&1 || bpftool feature probe kernel >/dev/null 2>&1
+"$NETMON" --type socket_filter --name sys_unknown --hold 1500 >/dev/null &
+"$NETMON" --type kprobe --name sys_kprobe --hold 1500 >/dev/null &
+"$NETMON" --type kprobe --helper send_signal --name sys_signal --hold 1500 >/dev/null &
+"$NETMON" --type xdp --name sys_xdp --hold 1500 >/dev/null &
+"$NETMON" --type socket_filter --name sys_short --hold 100 >/dev/null &
+"$TMP_DIR/dropper" --name sys_tmp --hold 1500 >/dev/null &
+setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+bpf --ambient-caps=+bpf \
+    "$NETMON" --name sys_nobody --hold 1500 >/dev/null &
+wait
+
+expected=(
+    "unknown-exe sys_unknown"
+    "tracing-unknown-exe sys_kprobe"
+    "dangerous-helper sys_signal"
+    "unknown-exe sys_xdp"
+    "unknown-exe sys_short"
+    "short-lived sys_short"
+    "writable-dir-exe sys_tmp"
+    "unexpected-uid sys_nobody"
+)
+all_arrived() {
+    local entry
+    for entry in "${expected[@]}"; do has_alert $entry || return 1; done
+}
+check "all ${#expected[@]} expected alerts arrive within 20 s" wait_for 20 all_arrived
+sleep 1  # anything unexpected would arrive by now too
+count=$(grep -c "audisp-bpfguard\[$first_pid\]: alert=" "$LOG")
+check "exactly those alerts and no others (bpftool's probes raise none): $count" test "$count" -eq "${#expected[@]}"
+check "unknown-exe: socket_filter from $NETMON, uid 0, identity=audit" \
+    alert_matches unknown-exe sys_unknown "priority=warning op=LOAD prog-id=[0-9]+ prog-type=socket_filter prog-name=\"sys_unknown\" prog-tag=[0-9a-f]{16} helpers=none created-by-uid=0 uid=0 auid=[0-9a-z]+ euid=0 pid=[0-9]+ ppid=[0-9]+ comm=\"netmon\" exe=\"$NETMON\" identity=audit event=[0-9]+\.[0-9]{3}:[0-9]+ rule=[0-9]+$"
+check "tracing-unknown-exe: a kprobe program, priority err" \
+    alert_matches tracing-unknown-exe sys_kprobe "priority=err op=LOAD .*prog-type=kprobe "
+check "dangerous-helper: helpers=bpf_send_signal, priority crit" \
+    alert_matches dangerous-helper sys_signal "priority=crit .*prog-type=kprobe .*helpers=bpf_send_signal "
+check "xdp program type" alert_matches unknown-exe sys_xdp "prog-type=xdp "
+check "short-lived: the 100 ms program's UNLOAD with its lifetime" \
+    alert_matches short-lived sys_short "priority=notice op=UNLOAD .*lifetime=1[0-9][0-9]ms "
+check "writable-dir-exe: loader in /tmp" \
+    alert_matches writable-dir-exe sys_tmp "priority=crit .*exe=\"$TMP_DIR/dropper\""
+check "unexpected-uid: user nobody with CAP_BPF" \
+    alert_matches unexpected-uid sys_nobody "priority=crit .* uid=65534 auid=[0-9a-z]+ euid=65534 "
+
+# --- Policy reload through auditd --------------------------------------------------------
+note "reloading the policy with auditctl --signal hup"
+"$NETMON" --name sys_before --hold 6000 >/dev/null &
+before_pid=$!
+check "a long-lived program loaded before the reload alerts" wait_for 10 has_alert unknown-exe sys_before
+cp "$POLICY" "$WORK/policy.orig"
+{
+    echo "alert reloaded-unload op=unload prog-name=sys_before priority=info"
+    echo "alert inventory-unload op=unload prog-name=sys_held identity=kernel priority=info"
+    cat "$WORK/policy.orig"
+} >"$POLICY"
+auditctl --signal hup >/dev/null 2>&1 || kill -HUP "$(pgrep -x auditd)"
+check "auditd forwards SIGHUP: the plugin reloads its policy" wait_for 10 log_has "policy reloaded from $POLICY: 18 rules"
+check "the plugin kept its process across the reload" test "$(plugin_pid)" = "$first_pid"
+wait "$before_pid"
+check "the new policy is in force and the program loaded before the reload has its lifetime" \
+    wait_for 10 alert_matches reloaded-unload sys_before "op=UNLOAD .*exe=\"$NETMON\" identity=audit lifetime=[56][0-9]{3}ms "
+
+# --- A killed plugin is restarted by auditd ----------------------------------------------
+note "killing the plugin"
+"$NETMON" --name sys_held --hold 7000 >/dev/null &
+held_pid=$!
+check "a program held across the restart alerts at LOAD" wait_for 10 has_alert unknown-exe sys_held
+kill -KILL "$first_pid"
+restarted() {
+    local pid
+    # auditd restarts a dead plugin when it has the next record to hand it.
+    "$NETMON" --name sys_wake --hold 10 >/dev/null
+    pid=$(plugin_pid)
+    [ -n "$pid" ] && [ "$pid" != "$first_pid" ]
+}
+check "auditd restarts the killed plugin" wait_for 15 restarted
+second_pid=$(plugin_pid)
+"$NETMON" --name sys_after --hold 100 >/dev/null
+check "alerts keep arriving after the restart" wait_for 10 has_alert unknown-exe sys_after
+wait "$held_pid"
+check "the restarted plugin knows the lifetime of a program loaded before it (start-up inventory)" \
+    wait_for 10 alert_matches inventory-unload sys_held "op=UNLOAD .*prog-type=socket_filter .* uid=0 .* identity=kernel lifetime=[67][0-9]{3}ms "
+
+# --- Loads without audit context ---------------------------------------------------------
+note "auditctl -a never,task: no SYSCALL record for new tasks"
+auditctl -a never,task >/dev/null
+"$NETMON" --name sys_noctx --hold 4000 >/dev/null &
+noctx_pid=$!
+check "a load without audit context gets its loader from /proc (identity=proc)" \
+    wait_for 15 alert_matches unknown-exe sys_noctx " pid=$noctx_pid .*exe=\"$NETMON\" identity=proc "
+auditctl -D >/dev/null
+wait "$noctx_pid"
+
+# --- Output stalls: rsyslogd stopped -----------------------------------------------------
+note "stalling rsyslogd with SIGSTOP while alerts flood in"
+{
+    echo "queue_size = 64"
+    echo "alert flood-load op=load priority=info"
+    echo "alert flood-unload op=unload priority=info"
+} >"$POLICY"
+kill -KILL "$second_pid"
+restarted_again() {
+    "$NETMON" --name sys_wake2 --hold 10 >/dev/null
+    local pid
+    pid=$(plugin_pid)
+    [ -n "$pid" ] && [ "$pid" != "$second_pid" ]
+}
+check "auditd restarts the plugin with the flood policy" wait_for 15 restarted_again
+third_pid=$(plugin_pid)
+wait_for 10 log_has "policy $POLICY: 2 rules"
+rsyslog_pid=$(pgrep -x rsyslogd)
+kill -STOP "$rsyslog_pid"
+for _ in 1 2 3; do bpftool feature probe kernel >/dev/null 2>&1; done
+kill -USR1 "$third_pid"
+state_bpf_events() { awk -F' = ' '$1 == "bpf_events" { print $2 }' "$STATE" 2>/dev/null; }
+state_dropped() { awk -F' = ' '$1 == "dropped" { print $2 }' "$STATE" 2>/dev/null; }
+enough_read() { [ -f "$STATE" ] && [ "$(state_bpf_events)" -ge 1000 ]; }
+check "with syslog stalled the plugin still reads the records (state report)" wait_for 10 enough_read
+some_dropped() { [ "$(state_dropped)" -gt 0 ]; }
+check "alerts beyond the queue are dropped and counted" some_dropped
+note "state report while rsyslogd was stopped: bpf_events=$(state_bpf_events) dropped=$(state_dropped)"
+check "auditd's plugin is still the same process" test "$(plugin_pid)" = "$third_pid"
+kill -CONT "$rsyslog_pid"
+"$NETMON" --name sys_resume --hold 10 >/dev/null
+check "once syslog works again the plugin reports dropped=N" wait_for 20 log_has "alert output was blocked: dropped="
+
+# --- auditd stops ------------------------------------------------------------------------
+note "stopping auditd"
+last_pid=$(plugin_pid)
+kill -TERM "$(pgrep -x auditd)"
+plugin_gone() { ! kill -0 "$last_pid" 2>/dev/null; }
+check "the plugin exits promptly when auditd stops" wait_for 5 plugin_gone
+check "it logged its exit summary" wait_for 5 log_has "exiting: records="
+cp "$WORK/policy.orig" "$POLICY"
+
+if [ "$failed" -ne 0 ]; then
+    note "the plugin's log ($LOG), last 40 lines:"
+    tail -n 40 "$LOG" | cut -c1-300
+fi
+echo "system: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
