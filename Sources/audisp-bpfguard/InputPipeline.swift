@@ -20,10 +20,16 @@ final class InputPipeline {
     /// nil: no kernel lookups (`--replay` without `--lookup`, `--no-lookup`).
     let lookups: KernelLookups?
 
-    init(policy: Policy, output: AlertOutput, diagnostics: DiagnosticLog, prefilter: Bool = true, lookups: KernelLookups? = nil) throws(AuditFeedError) {
+    /// Live input (plugin mode): events are released as they complete, and events without
+    /// EOE complete by the monotonic clock. Replayed logs keep arrival order.
+    let live: Bool
+
+    init(policy: Policy, output: AlertOutput, diagnostics: DiagnosticLog, prefilter: Bool = true, lookups: KernelLookups? = nil,
+         live: Bool) throws(AuditFeedError) {
         self.engine = Engine(policy: policy)
         self.lookups = lookups
-        self.filter = prefilter ? BPFRecordFilter() : nil
+        self.live = live
+        self.filter = prefilter ? BPFRecordFilter(orderedRelease: !live) : nil
         self.output = output
         self.diagnostics = diagnostics
         self.feed = try AuditFeed { [unowned self] events in self.handle(events) }
@@ -50,13 +56,26 @@ final class InputPipeline {
 
     /// No input for a while: complete events that will get no more records.
     func idle() {
+        tick()
         feed.ageEvents()
+        output.flush()
+    }
+
+    /// Whether events wait for more records (the input loop then wakes up more often).
+    var hasOpenEvents: Bool { filter?.hasOpenEvents ?? false }
+
+    /// Completes live events without EOE whose wait is over.
+    func tick() {
+        guard filter?.hasOpenEvents == true else { return }
+        filter!.tick(now: Clock.monotonicMilliseconds(), pass: appendEvent)
+        feedBatch()
         output.flush()
     }
 
     /// End of input: everything pending is completed.
     func finish() {
         reader.finish(malformed: reportMalformedLine, take)
+        filter?.finish(pass: appendEvent)
         feedBatch()
         feed.flush()
         reportMalformedBPFRecords()
@@ -81,15 +100,16 @@ final class InputPipeline {
     private func take(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) {
         records += 1
         if filter != nil {
-            filter!.process(line, header, pass: append)
+            filter!.process(line, header, now: live ? Clock.monotonicMilliseconds() : nil, pass: appendEvent)
         } else {
-            append(line)
+            batch.append(contentsOf: line)
+            batch.append(UInt8(ascii: "\n"))
         }
     }
 
-    private func append(_ line: UnsafeBufferPointer<UInt8>) {
-        batch.append(contentsOf: line)
-        batch.append(UInt8(ascii: "\n"))
+    /// A complete event from the pre-filter: its lines, newlines included.
+    private func appendEvent(_ bytes: UnsafeBufferPointer<UInt8>) {
+        batch.append(contentsOf: bytes)
     }
 
     private func feedBatch() {

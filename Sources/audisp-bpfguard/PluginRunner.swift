@@ -9,6 +9,8 @@ import Glibc
 /// aging within about two seconds.
 struct PluginRunner {
     static let pollTimeoutMilliseconds: Int32 = 500
+    /// While events wait for completion, the loop wakes up this often to complete them.
+    static let openEventPollMilliseconds: Int32 = 50
     static let ageIntervalMilliseconds: UInt64 = 1000
 
     let policyPath: String
@@ -33,7 +35,8 @@ struct PluginRunner {
                 break
             }
             var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, Self.pollTimeoutMilliseconds)
+            let timeout = pipeline.hasOpenEvents ? Self.openEventPollMilliseconds : Self.pollTimeoutMilliseconds
+            let ready = poll(&descriptor, 1, timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
                 diagnostics.log(.err, "poll on standard input failed: \(String(cString: strerror(errno)))")
@@ -48,6 +51,7 @@ struct PluginRunner {
                     if count < 0 { diagnostics.log(.err, "reading standard input failed: \(String(cString: strerror(errno)))") }
                 }
             }
+            pipeline.tick()
             let now = Clock.monotonicMilliseconds()
             if ready == 0 || now - lastAged >= Self.ageIntervalMilliseconds {
                 pipeline.idle()

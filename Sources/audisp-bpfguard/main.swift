@@ -80,7 +80,7 @@ func runMain() -> Int32 {
     let pipeline: InputPipeline
     do {
         pipeline = try InputPipeline(policy: loaded.policy, output: output, diagnostics: diagnostics,
-                                     prefilter: options.prefilter, lookups: lookups)
+                                     prefilter: options.prefilter, lookups: lookups, live: isPlugin)
     } catch {
         diagnostics.log(.err, "cannot start: \(error)")
         return 1

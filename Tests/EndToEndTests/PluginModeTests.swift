@@ -157,4 +157,20 @@ import Testing
         plugin.closeStdin()
         #expect(plugin.wait() == 0)
     }
+
+    @Test func aStandaloneRecordDoesNotHoldBackTheNextAlert() {
+        let (plugin, _) = startPlugin(policy: "alert any\n")
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let seconds = Int(now.tv_sec)
+        // A standalone UNLOAD (no EOE will ever come), then a complete LOAD event.
+        plugin.write(Self.standaloneUnload(serial: 20, progID: 5, seconds: seconds, milliseconds: "000"))
+        plugin.write(Self.loadEvent(serial: 21, progID: 6, seconds: seconds))
+        #expect(plugin.waitFor(seconds: 15) { $0.stdoutLines.count == 2 })
+        #expect(plugin.stdoutLines.first?.contains("op=LOAD prog-id=6 ") == true,
+                "the complete event is not held behind the standalone one: \(plugin.stdoutLines)")
+        #expect(plugin.stdoutLines.last?.contains("op=UNLOAD prog-id=5 ") == true)
+        plugin.closeStdin()
+        #expect(plugin.wait() == 0)
+    }
 }

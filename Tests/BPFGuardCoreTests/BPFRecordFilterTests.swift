@@ -1,0 +1,125 @@
+import Testing
+@testable import BPFGuardCore
+
+/// The pre-filter keeps the records of BPF events only, and hands each event on once it is
+/// complete, with an EOE.
+@Suite struct BPFRecordFilterTests {
+    /// Feeds `lines` (`now` per line for live input) and returns what is passed on, as lines.
+    final class Run {
+        var filter: BPFRecordFilter
+        var passed: [String] = []
+
+        init(live: Bool) {
+            filter = BPFRecordFilter(arenaBytes: 4096, orderedRelease: !live)
+        }
+
+        func feed(_ text: String, now: UInt64? = nil) {
+            for line in text.split(separator: "\n") {
+                Array(line.utf8).withUnsafeBufferPointer { buffer in
+                    guard let header = AuditRecordHeader.parse(buffer) else { Issue.record("not a record: \(line)"); return }
+                    filter.process(buffer, header, now: now, pass: collect)
+                }
+            }
+        }
+
+        func tick(_ now: UInt64) { filter.tick(now: now, pass: collect) }
+        func finish() { filter.finish(pass: collect) }
+
+        private func collect(_ bytes: UnsafeBufferPointer<UInt8>) {
+            passed += String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+    }
+
+    static func bpf(_ serial: Int, _ id: Int, _ op: String = "LOAD", seconds: Int = 1000, node: String? = nil) -> String {
+        (node.map { "node=\($0) " } ?? "") + "type=BPF msg=audit(\(seconds).000:\(serial)): prog-id=\(id) op=\(op)"
+    }
+    static func syscall(_ serial: Int, seconds: Int = 1000, node: String? = nil) -> String {
+        (node.map { "node=\($0) " } ?? "") + "type=SYSCALL msg=audit(\(seconds).000:\(serial)): arch=c000003e syscall=321 pid=\(serial)"
+    }
+    static func eoe(_ serial: Int, seconds: Int = 1000, node: String? = nil) -> String {
+        (node.map { "node=\($0) " } ?? "") + "type=EOE msg=audit(\(seconds).000:\(serial)):"
+    }
+    static func other(_ serial: Int, seconds: Int = 1000) -> String {
+        "type=PATH msg=audit(\(seconds).000:\(serial)): item=0 name=\"/etc/hostname\""
+    }
+
+    @Test func onlyBPFEventsPass() {
+        let run = Run(live: true)
+        run.feed([Self.syscall(1), Self.other(1), Self.eoe(1), Self.bpf(2, 7), Self.syscall(2), Self.eoe(2), Self.syscall(3), Self.eoe(3)].joined(separator: "\n"), now: 0)
+        #expect(run.passed == [Self.bpf(2, 7), Self.syscall(2), Self.eoe(2)])
+        #expect(run.filter.droppedRecords == 5)
+        #expect(run.filter.passedRecords == 3)
+        #expect(!run.filter.hasOpenEvents)
+    }
+
+    @Test func recordsBeforeTheBPFRecordAreRecovered() {
+        let run = Run(live: true)
+        run.feed([Self.syscall(5), Self.other(4), Self.other(5), Self.bpf(5, 9), Self.eoe(5)].joined(separator: "\n"), now: 0)
+        #expect(run.passed == [Self.syscall(5), Self.other(5), Self.bpf(5, 9), Self.eoe(5)])
+    }
+
+    @Test func aStandaloneRecordDoesNotHoldBackLaterEvents() {
+        let run = Run(live: true)
+        run.feed(Self.bpf(1, 50, "UNLOAD"), now: 100)
+        run.feed([Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)].joined(separator: "\n"), now: 110)
+        #expect(run.passed == [Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)], "the complete event goes first")
+        #expect(run.filter.hasOpenEvents)
+        run.tick(1099)
+        #expect(run.passed.count == 3, "the standalone record waits for its timeout")
+        run.tick(1100)
+        #expect(run.passed.suffix(2) == [Self.bpf(1, 50, "UNLOAD"), Self.eoe(1)], "then it gets an EOE of its own")
+        #expect(run.filter.addedEOERecords == 1)
+        #expect(!run.filter.hasOpenEvents)
+    }
+
+    @Test func replayKeepsArrivalOrder() {
+        let run = Run(live: false)
+        run.feed([Self.bpf(1, 50, "UNLOAD"), Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)].joined(separator: "\n"))
+        #expect(run.passed.isEmpty, "the older event is not complete yet")
+        run.feed(Self.other(3, seconds: 1002))
+        #expect(run.passed == [Self.bpf(1, 50, "UNLOAD"), Self.eoe(1), Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)],
+                "a record 2 s newer completes the standalone event")
+    }
+
+    @Test func audit_logWithoutEOECompletesAtTheEnd() {
+        let run = Run(live: false)
+        run.feed([Self.bpf(1, 50), Self.syscall(1), Self.bpf(2, 51), Self.syscall(2)].joined(separator: "\n"))
+        #expect(run.passed.isEmpty)
+        run.finish()
+        #expect(run.passed == [Self.bpf(1, 50), Self.syscall(1), Self.eoe(1), Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)])
+    }
+
+    @Test func anUnloadCompletesItsOpenLoadFirst() {
+        let run = Run(live: true)
+        run.feed(Self.bpf(1, 77), now: 0)  // LOAD without context: open
+        run.feed([Self.bpf(2, 77, "UNLOAD"), Self.syscall(2), Self.eoe(2)].joined(separator: "\n"), now: 5)
+        #expect(run.passed == [Self.bpf(1, 77), Self.eoe(1), Self.bpf(2, 77, "UNLOAD"), Self.syscall(2), Self.eoe(2)])
+    }
+
+    @Test func nodesAreKeptApart() {
+        let run = Run(live: true)
+        run.feed([Self.bpf(9, 1, node: "a"), Self.syscall(9, node: "b"), Self.syscall(9, node: "a"), Self.eoe(9, node: "a")].joined(separator: "\n"), now: 0)
+        #expect(run.passed == [Self.bpf(9, 1, node: "a"), Self.syscall(9, node: "a"), Self.eoe(9, node: "a")])
+        run.feed(Self.bpf(10, 2, node: "a"), now: 0)
+        run.tick(5000)
+        #expect(run.passed.last == Self.eoe(10, node: "a"), "an added EOE carries the node")
+    }
+
+    @Test func openEventsAreBounded() {
+        let run = Run(live: true)
+        for serial in 1...(BPFRecordFilter.maximumOpenEvents + 10) { run.feed(Self.bpf(serial, serial), now: 0) }
+        #expect(run.passed.count == 20, "the 10 oldest events were completed to make room")
+        #expect(run.passed.first == Self.bpf(1, 1))
+    }
+
+    @Test func readsProgramAndOperation() {
+        func program(_ line: String) -> String? {
+            Array(line.utf8).withUnsafeBufferPointer { buffer in
+                AuditRecordHeader.parse(buffer).flatMap { BPFRecordFilter.program(in: buffer, $0) }.map { "\($0.0.rawValue) \($0.1)" }
+            }
+        }
+        #expect(program(Self.bpf(1, 42, "UNLOAD")) == "UNLOAD 42")
+        #expect(program("type=UNKNOWN[1334] msg=audit(1.000:1): prog-id=3260 event=UNLOAD") == "UNLOAD 3260")
+        #expect(program("type=BPF msg=audit(1.000:1): op=LOAD") == nil)
+    }
+}
