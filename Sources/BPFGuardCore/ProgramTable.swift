@@ -27,43 +27,101 @@ public struct LoadedProgram: Hashable, Sendable {
 
 /// The programs loaded and not yet unloaded, bounded: inserting beyond `capacity` evicts the
 /// oldest entry (by insertion) and counts it.
+///
+/// Compact, since a host may hold many programs (issue 5: 100,000 live programs in a few
+/// megabytes): each entry is a fixed-size record in chunks of 4096 (no large reallocation
+/// as the table grows), the loader's strings and the node are interned with reference
+/// counts, and the kernel's description of a program (plugin mode only) is kept aside.
 public struct ProgramTable: Sendable {
     public private(set) var capacity: Int
     public private(set) var evictions: UInt64 = 0
 
-    private var entries: [ProgramKey: (program: LoadedProgram, generation: UInt64)] = [:]
-    /// Insertion order with lazy deletion: a key whose generation no longer matches the
-    /// entry's has been removed or replaced. Compacted when it grows to twice the live count.
-    private var order: [(key: ProgramKey, generation: UInt64)] = []
+    /// A loader, without heap storage: numbers, and references into the string pool.
+    private struct StoredProcess {
+        var uid: UInt32 = 0, auid: UInt32 = 0, euid: UInt32 = 0, gid: UInt32 = 0
+        var pid: UInt32 = 0, ppid: UInt32 = 0, ses: UInt32 = 0
+        var tty: UInt32 = 0, comm: UInt32 = 0, exe: UInt32 = 0, key: UInt32 = 0, syscall: UInt32 = 0
+        /// Bit per number field that is present (uid … ses), and bit 7: a loader at all.
+        var present: UInt8 = 0
+    }
+
+    private struct Entry {
+        var key: UInt64 = 0
+        var loader = StoredProcess()
+        var loadedMilliseconds: UInt64 = 0
+        var serial: UInt64 = 0
+        var node: UInt32 = 0
+        var generation: UInt32 = 0
+        var identity: UInt8 = 0
+        var hasDescription = false
+        var occupied = false
+    }
+
+    private static let chunkSize = 4096
+    private var chunks: [[Entry]] = []
+    private var freeSlots: [UInt32] = []
+    private var slotByKey: [UInt64: UInt32] = [:]
+    private var strings = ByteStringPool()
+    /// Kernel descriptions (found, gone, failed) by slot; absent for `.notDone`.
+    private var descriptions: [UInt32: ProgramLookup] = [:]
+    /// Insertion order with lazy deletion: a slot whose generation no longer matches has
+    /// been removed or reused. Compacted when it grows to twice the live count.
+    private var order: [(slot: UInt32, generation: UInt32)] = []
     private var orderStart = 0
-    private var nextGeneration: UInt64 = 0
+    private var nextGeneration: UInt32 = 0
 
     public init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
     }
 
-    public var count: Int { entries.count }
+    public var count: Int { slotByKey.count }
 
     /// Size of the insertion-order index, stale entries included (bounded by compaction).
     var orderedKeyCount: Int { order.count }
 
-    public func program(for key: ProgramKey) -> LoadedProgram? { entries[key]?.program }
+    /// Distinct strings held for the live programs (bounded by them).
+    var internedStringCount: Int { strings.count }
+
+    public func program(for key: ProgramKey) -> LoadedProgram? {
+        guard let reference = nodeReference(key.node), let slot = slotByKey[Self.packed(reference, key.programID)] else { return nil }
+        return loadedProgram(at: slot)
+    }
 
     /// Records a LOAD; a second LOAD of the same key replaces the first.
     public mutating func insert(_ program: LoadedProgram, for key: ProgramKey) {
-        nextGeneration += 1
-        entries[key] = (program, nextGeneration)
-        order.append((key, nextGeneration))
+        let node = strings.retain(key.node.map { Array($0.utf8) })
+        let packedKey = Self.packed(node, key.programID)
+        if let existing = slotByKey[packedKey] { release(slot: existing) }
+        nextGeneration &+= 1
+        var entry = Entry()
+        entry.key = packedKey
+        entry.node = node
+        entry.loader = store(program.loader)
+        entry.loadedMilliseconds = program.loadedAt.totalMilliseconds
+        entry.serial = program.loadedAt.serial
+        entry.generation = nextGeneration
+        entry.identity = Self.code(program.identity)
+        entry.occupied = true
+        let slot = allocateSlot()
+        if program.program != .notDone {
+            entry.hasDescription = true
+            descriptions[slot] = program.program
+        }
+        self[slot] = entry
+        slotByKey[packedKey] = slot
+        order.append((slot, nextGeneration))
         evictOverflow()
         compactIfNeeded()
     }
 
     /// Records an UNLOAD: returns and forgets the program.
     public mutating func remove(_ key: ProgramKey) -> LoadedProgram? {
-        let removed = entries.removeValue(forKey: key)?.program
+        guard let reference = nodeReference(key.node), let slot = slotByKey[Self.packed(reference, key.programID)] else { return nil }
+        let program = loadedProgram(at: slot)
+        release(slot: slot)
         compactIfNeeded()
-        return removed
+        return program
     }
 
     /// Changes the bound (on policy reload); shrinking evicts the oldest entries.
@@ -74,12 +132,43 @@ public struct ProgramTable: Sendable {
         compactIfNeeded()
     }
 
+    // MARK: - Slots
+
+    private subscript(slot: UInt32) -> Entry {
+        get { chunks[Int(slot) / Self.chunkSize][Int(slot) % Self.chunkSize] }
+        set { chunks[Int(slot) / Self.chunkSize][Int(slot) % Self.chunkSize] = newValue }
+    }
+
+    private mutating func allocateSlot() -> UInt32 {
+        if let slot = freeSlots.popLast() { return slot }
+        if chunks.isEmpty || chunks[chunks.count - 1].count == Self.chunkSize {
+            var chunk: [Entry] = []
+            chunk.reserveCapacity(Self.chunkSize)
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(Entry())
+        return UInt32((chunks.count - 1) * Self.chunkSize + chunks[chunks.count - 1].count - 1)
+    }
+
+    private mutating func release(slot: UInt32) {
+        let entry = self[slot]
+        guard entry.occupied else { return }
+        slotByKey.removeValue(forKey: entry.key)
+        for reference in [entry.loader.tty, entry.loader.comm, entry.loader.exe, entry.loader.key, entry.loader.syscall, entry.node] {
+            strings.release(reference)
+        }
+        if entry.hasDescription { descriptions.removeValue(forKey: slot) }
+        self[slot] = Entry()
+        freeSlots.append(slot)
+    }
+
     private mutating func evictOverflow() {
-        while entries.count > capacity, orderStart < order.count {
+        while slotByKey.count > capacity, orderStart < order.count {
             let oldest = order[orderStart]
             orderStart += 1
-            if entries[oldest.key]?.generation == oldest.generation {
-                entries.removeValue(forKey: oldest.key)
+            let entry = self[oldest.slot]
+            if entry.occupied && entry.generation == oldest.generation {
+                release(slot: oldest.slot)
                 evictions += 1
             }
         }
@@ -87,8 +176,82 @@ public struct ProgramTable: Sendable {
 
     private mutating func compactIfNeeded() {
         let pending = order.count - orderStart
-        guard order.count > 64, pending > 2 * entries.count || orderStart > order.count / 2 else { return }
-        order = order[orderStart...].filter { entries[$0.key]?.generation == $0.generation }
+        guard order.count > 64, pending > 2 * slotByKey.count || orderStart > order.count / 2 else { return }
+        var kept: [(slot: UInt32, generation: UInt32)] = []
+        kept.reserveCapacity(slotByKey.count)
+        for item in order[orderStart...] {
+            let entry = self[item.slot]
+            if entry.occupied && entry.generation == item.generation { kept.append(item) }
+        }
+        order = kept
         orderStart = 0
+    }
+
+    // MARK: - Conversions
+
+    private static func packed(_ node: UInt32, _ programID: UInt32) -> UInt64 {
+        UInt64(node) << 32 | UInt64(programID)
+    }
+
+    private func nodeReference(_ node: String?) -> UInt32? {
+        guard let node else { return 0 }
+        return strings.reference(of: Array(node.utf8))
+    }
+
+    private mutating func store(_ process: ProcessContext?) -> StoredProcess {
+        var stored = StoredProcess()
+        guard let process else { return stored }
+        stored.present = 1 << 7
+        let numbers: [UInt32?] = [process.uid, process.auid, process.euid, process.gid, process.pid, process.ppid, process.ses]
+        for (bit, number) in numbers.enumerated() {
+            if let number {
+                stored.present |= 1 << UInt8(bit)
+                switch bit {
+                case 0: stored.uid = number
+                case 1: stored.auid = number
+                case 2: stored.euid = number
+                case 3: stored.gid = number
+                case 4: stored.pid = number
+                case 5: stored.ppid = number
+                default: stored.ses = number
+                }
+            }
+        }
+        stored.tty = strings.retain(process.tty)
+        stored.comm = strings.retain(process.comm)
+        stored.exe = strings.retain(process.exe)
+        stored.key = strings.retain(process.key)
+        stored.syscall = strings.retain(process.syscall)
+        return stored
+    }
+
+    private func process(_ stored: StoredProcess) -> ProcessContext? {
+        guard stored.present & 1 << 7 != 0 else { return nil }
+        func number(_ bit: UInt8, _ value: UInt32) -> UInt32? { stored.present & 1 << bit != 0 ? value : nil }
+        return ProcessContext(
+            uid: number(0, stored.uid), auid: number(1, stored.auid), euid: number(2, stored.euid), gid: number(3, stored.gid),
+            pid: number(4, stored.pid), ppid: number(5, stored.ppid), ses: number(6, stored.ses),
+            tty: strings.bytes(stored.tty), comm: strings.bytes(stored.comm), exe: strings.bytes(stored.exe),
+            key: strings.bytes(stored.key), syscall: strings.bytes(stored.syscall)
+        )
+    }
+
+    private func loadedProgram(at slot: UInt32) -> LoadedProgram? {
+        let entry = self[slot]
+        guard entry.occupied else { return nil }
+        let loadedAt = AuditTimestamp(seconds: entry.loadedMilliseconds / 1000, milliseconds: UInt32(entry.loadedMilliseconds % 1000), serial: entry.serial)
+        return LoadedProgram(loader: process(entry.loader), loadedAt: loadedAt,
+                             program: entry.hasDescription ? descriptions[slot] ?? .notDone : .notDone,
+                             identity: Self.identity(entry.identity))
+    }
+
+    private static let identities: [LoaderIdentity?] = [nil, .audit, .proc, .kernel, LoaderIdentity.none]
+
+    private static func code(_ identity: LoaderIdentity?) -> UInt8 {
+        UInt8(identities.firstIndex(of: identity) ?? 0)
+    }
+
+    private static func identity(_ code: UInt8) -> LoaderIdentity? {
+        Int(code) < identities.count ? identities[Int(code)] : nil
     }
 }

@@ -94,4 +94,36 @@ import Testing
         #expect(table.evictions > 60_000)
         #expect(table.orderedKeyCount <= 4 * 100 + 64, "the insertion-order index is compacted")
     }
+
+    @Test func storesEveryFieldExactly() {
+        var table = ProgramTable(capacity: 10)
+        var partial = ProcessContext(uid: 5, pid: 9, comm: [0xFF, 0x00, 0x41])
+        partial.exe = Array("/a b".utf8)
+        let info = ProgramInfo(type: BPFProgramType(rawValue: 2), name: Array("n".utf8), tag: "0011223344556677", createdByUID: 3, helpers: ["bpf_x"])
+        let programs: [(LoadedProgram, ProgramKey)] = [
+            (LoadedProgram(loader: process(), loadedAt: stamp(1795943000, 999, serial: 4_000_000_000), program: .found(info), identity: .audit), ProgramKey(node: nil, programID: 1)),
+            (LoadedProgram(loader: partial, loadedAt: stamp(1, 0, serial: 0), program: .gone, identity: .proc), ProgramKey(node: "n1", programID: 1)),
+            (LoadedProgram(loader: nil, loadedAt: stamp(2), program: .failed("EPERM"), identity: LoaderIdentity.none), ProgramKey(node: "n2", programID: 2)),
+            (LoadedProgram(loader: ProcessContext(), loadedAt: stamp(3)), ProgramKey(node: nil, programID: 3)),
+        ]
+        for (program, key) in programs { table.insert(program, for: key) }
+        for (program, key) in programs {
+            #expect(table.program(for: key) == program)
+        }
+        #expect(table.program(for: ProgramKey(node: "n3", programID: 1)) == nil)
+        for (program, key) in programs { #expect(table.remove(key) == program) }
+        #expect(table.count == 0)
+        #expect(table.internedStringCount == 0, "strings are freed with the last program that uses them")
+    }
+
+    @Test func internedStringsStayBounded() {
+        var table = ProgramTable(capacity: 50)
+        for id in UInt32(1)...5000 {
+            table.insert(LoadedProgram(loader: process(pid: id, exe: "/opt/loader-\(id)"), loadedAt: stamp(1)), for: ProgramKey(node: nil, programID: id))
+            if id % 2 == 0 { _ = table.remove(ProgramKey(node: nil, programID: id)) }
+        }
+        #expect(table.count == 49, "the 50 newest odd ids were kept, less the last insert's even removal")
+        // One exe per live program plus the shared comm, tty and syscall strings.
+        #expect(table.internedStringCount == 49 + 3)
+    }
 }
