@@ -17,6 +17,8 @@ struct PluginRunner {
     let pipeline: InputPipeline
     let diagnostics: DiagnosticLog
     let queue: OutputQueue
+    /// The writer of the plugin's own syslog messages (the alert queue when alerts go to syslog).
+    let diagnosticQueue: OutputQueue?
     let stateFilePath: String
     /// How long alerts still queued at exit may take to leave.
     static let exitDrainMilliseconds = 3000
@@ -65,6 +67,7 @@ struct PluginRunner {
         if !queue.drain(milliseconds: Self.exitDrainMilliseconds) {
             FileIO.printError("audisp-bpfguard: output still blocked at exit: queued alerts are lost")
         }
+        if let diagnosticQueue, diagnosticQueue !== queue { diagnosticQueue.drain(milliseconds: 500) }
         return 0
     }
 

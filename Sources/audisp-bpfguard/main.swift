@@ -48,6 +48,7 @@ func runMain() -> Int32 {
     let diagnostics = DiagnosticLog(destination: isPlugin ? .syslogAndStandardError : .standardError, facility: facility)
     let output: AlertOutput
     var queue: OutputQueue?
+    var diagnosticQueue: OutputQueue?
     if isPlugin {
         let outputQueue = OutputQueue(capacity: loaded.policy.settings.queueSize, reportFacility: facility)
         guard outputQueue.start() else {
@@ -61,6 +62,14 @@ func runMain() -> Int32 {
         case .json: .json
         }
         output = QueuedAlertOutput(queue: outputQueue, format: format, facility: facility)
+        // The plugin's own messages go to syslog: when alerts go elsewhere, a stalled syslog
+        // must not hold them up, so the messages get a writer of their own.
+        if format == .syslog {
+            diagnosticQueue = outputQueue
+        } else {
+            let messages = OutputQueue(capacity: 256, reportFacility: facility)
+            if messages.start() { diagnosticQueue = messages }
+        }
     } else {
         switch options.effectiveOutput {
         case .syslog: output = SyslogAlertOutput(facility: facility)
@@ -94,7 +103,7 @@ func runMain() -> Int32 {
             diagnostics.log(.err, "cannot install signal handlers: \(String(cString: strerror(errno)))")
             return 1
         }
-        diagnostics.queue = queue
+        diagnostics.queue = diagnosticQueue
         if let lookups {
             // Programs loaded before we started (or before a restart): their load time and creator.
             let count = pipeline.takeInventory(lookups)
@@ -104,7 +113,7 @@ func runMain() -> Int32 {
         if let problem = Privileges.drop(keeping: kept) { diagnostics.log(.warning, problem) }
         for warning in loaded.warnings { diagnostics.log(.warning, warning.description) }
         diagnostics.log(.info, "started \(bpfguardVersion): policy \(options.policyPath): \(loaded.policy.summary)")
-        return PluginRunner(policyPath: options.policyPath, pipeline: pipeline, diagnostics: diagnostics, queue: queue!,
+        return PluginRunner(policyPath: options.policyPath, pipeline: pipeline, diagnostics: diagnostics, queue: queue!, diagnosticQueue: diagnosticQueue,
                             stateFilePath: options.stateFilePath).run()
     }
 }
