@@ -15,31 +15,15 @@
 # the C libraries dpkg-shlibdeps finds (libauparse, libcap-ng, libc, libstdc++, libgcc, …).
 set -euo pipefail
 
-readonly PACKAGE=audisp-bpfguard
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-readonly ROOT
+SCRIPT=build-deb
+# shellcheck source=Packaging/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 readonly PACKAGING="$ROOT/Packaging"
-
-say() { printf 'build-deb: %s\n' "$*" >&2; }
-die() { printf 'build-deb: error: %s\n' "$*" >&2; exit 1; }
-
-usage() {
-    printf 'Usage: %s [OUTDIR]\n' "$0" >&2
-    exit 2
-}
-
-case "${1:-}" in
-    -h|--help) usage ;;
-    -*) usage ;;
-esac
-[ "$#" -le 1 ] || usage
+parse_outdir_argument "$@"
 
 # --- Tools ------------------------------------------------------------------------------
 
-need() { # need COMMAND DEBIAN-PACKAGE
-    command -v "$1" >/dev/null 2>&1 || die "'$1' not found: install $2 (apt-get install $2)"
-}
-command -v swift >/dev/null 2>&1 || die "'swift' not found: put a Swift 6 toolchain on PATH (https://www.swift.org/install/)"
+check_swift
 need dpkg-deb dpkg
 need dpkg-shlibdeps dpkg-dev
 need dpkg-gencontrol dpkg-dev
@@ -49,21 +33,15 @@ need ldd libc-bin
 need strip binutils
 need md5sum coreutils
 need pkg-config pkg-config
-# The C libraries: the Debian packages Package.swift names as providers of its
-# system-library targets (libauparse-dev, libcap-ng-dev, …).
-need dpkg-query dpkg
-for dev in $(grep -o '\.apt(\[[^]]*\])' "$ROOT/Package.swift" | grep -o '"[^"]*"' | tr -d '"'); do
-    dpkg-query -W -f='${Status}\n' "$dev" 2>/dev/null | grep -q ' installed$' \
-        || die "$dev is not installed (Package.swift needs it): install $dev (apt-get install $dev)"
+check_debian_dev_packages
+for dev in $(package_swift_providers apt); do
     grep -Eq "^Build-Depends:.*[ ,]$dev(,|\$)" "$PACKAGING/debian/control" \
         || die "Package.swift needs $dev but Packaging/debian/control does not list it in Build-Depends"
 done
 
 # --- Version ----------------------------------------------------------------------------
 
-VERSION=$(sed -n 's/^let bpfguardVersion = "\([^"]*\)"[[:space:]]*$/\1/p' "$ROOT/Sources/audisp-bpfguard/Version.swift")
-[[ "$VERSION" =~ ^[0-9][0-9A-Za-z.+~]*$ ]] \
-    || die "cannot read the version from Sources/audisp-bpfguard/Version.swift (found '$VERSION')"
+read_version
 CHANGELOG_VERSION=$(dpkg-parsechangelog -l "$PACKAGING/debian/changelog" -SVersion)
 [ "$CHANGELOG_VERSION" = "$VERSION" ] \
     || die "Packaging/debian/changelog starts with version $CHANGELOG_VERSION but Version.swift says $VERSION: add a changelog entry"
@@ -76,9 +54,7 @@ export SOURCE_DATE_EPOCH
 
 # --- Output directory -------------------------------------------------------------------
 
-OUTDIR=${1:-$ROOT/dist}
-mkdir -p "$OUTDIR"
-OUTDIR=$(cd "$OUTDIR" && pwd)
+make_outdir "${1:-}"
 DEB="$OUTDIR/${PACKAGE}_${VERSION}_${ARCH}.deb"
 
 # --- Release build ----------------------------------------------------------------------

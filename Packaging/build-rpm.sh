@@ -18,29 +18,13 @@
 # the -dev packages Package.swift names (libauparse-dev, libcap-ng-dev, …).
 set -euo pipefail
 
-readonly PACKAGE=audisp-bpfguard
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-readonly ROOT
+SCRIPT=build-rpm
+# shellcheck source=Packaging/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 readonly SPEC="$ROOT/Packaging/rpm/$PACKAGE.spec"
+parse_outdir_argument "$@"
 
-say() { printf 'build-rpm: %s\n' "$*" >&2; }
-die() { printf 'build-rpm: error: %s\n' "$*" >&2; exit 1; }
-
-usage() {
-    printf 'Usage: %s [OUTDIR]\n' "$0" >&2
-    exit 2
-}
-
-case "${1:-}" in
-    -h|--help) usage ;;
-    -*) usage ;;
-esac
-[ "$#" -le 1 ] || usage
-
-need() { # need COMMAND DEBIAN-PACKAGE
-    command -v "$1" >/dev/null 2>&1 || die "'$1' not found: install $2 (apt-get install $2)"
-}
-command -v swift >/dev/null 2>&1 || die "'swift' not found: put a Swift 6 toolchain on PATH (https://www.swift.org/install/)"
+check_swift
 need rpmbuild rpm
 need rpm rpm
 need tar tar
@@ -48,30 +32,20 @@ need gzip gzip
 need ldd libc-bin
 need strip binutils
 need pkg-config pkg-config
-# The C libraries: the Debian packages Package.swift names as providers of its
-# system-library targets (libauparse-dev, libcap-ng-dev, …).
-need dpkg-query dpkg
-for dev in $(grep -o '\.apt(\[[^]]*\])' "$ROOT/Package.swift" | grep -o '"[^"]*"' | tr -d '"'); do
-    dpkg-query -W -f='${Status}\n' "$dev" 2>/dev/null | grep -q ' installed$' \
-        || die "$dev is not installed (Package.swift needs it): install $dev (apt-get install $dev)"
-done
+check_debian_dev_packages
 # The spec's BuildRequires must name every Fedora package Package.swift names (.yum).
-for devel in $(grep -o '\.yum(\[[^]]*\])' "$ROOT/Package.swift" | grep -o '"[^"]*"' | tr -d '"'); do
+for devel in $(package_swift_providers yum); do
     grep -Eq "^BuildRequires:[[:space:]]+$devel([[:space:]]|\$)" "$SPEC" \
         || die "Package.swift needs $devel but $SPEC has no 'BuildRequires: $devel'"
 done
 
-VERSION=$(sed -n 's/^let bpfguardVersion = "\([^"]*\)"[[:space:]]*$/\1/p' "$ROOT/Sources/audisp-bpfguard/Version.swift")
-[[ "$VERSION" =~ ^[0-9][0-9A-Za-z.+~]*$ ]] \
-    || die "cannot read the version from Sources/audisp-bpfguard/Version.swift (found '$VERSION')"
+read_version
 # The newest %changelog entry must be this version's ("* DATE NAME <EMAIL> - VERSION-RELEASE").
 CHANGELOG_VERSION=$(sed -n '/^%changelog/,$ { s/^\* .* - \([^ ]*\)-[^- ]*$/\1/p }' "$SPEC" | head -n 1)
 [ "$CHANGELOG_VERSION" = "$VERSION" ] \
     || die "the newest %changelog entry of $SPEC is for '$CHANGELOG_VERSION' but Version.swift says $VERSION: add an entry"
 
-OUTDIR=${1:-$ROOT/dist}
-mkdir -p "$OUTDIR"
-OUTDIR=$(cd "$OUTDIR" && pwd)
+make_outdir "${1:-}"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/build-rpm.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
