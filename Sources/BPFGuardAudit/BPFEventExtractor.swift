@@ -1,5 +1,6 @@
 import BPFGuardCore
 import CAuparse
+import Glibc
 
 /// Reads the current libauparse event: its BPF records and its SYSCALL context.
 struct BPFEventExtractor {
@@ -41,25 +42,31 @@ struct BPFEventExtractor {
         return (operation, programID)
     }
 
+    /// The SYSCALL record's fields, in one pass over them.
     private func syscallContext() -> ProcessContext {
         var context = ProcessContext()
-        context.uid = field("uid").flatMap(AuditFieldDecoding.id)
-        context.auid = field("auid").flatMap(AuditFieldDecoding.id)
-        context.euid = field("euid").flatMap(AuditFieldDecoding.id)
-        context.gid = field("gid").flatMap(AuditFieldDecoding.id)
-        context.pid = field("pid").flatMap(AuditFieldDecoding.id)
-        context.ppid = field("ppid").flatMap(AuditFieldDecoding.id)
-        context.ses = field("ses").flatMap(AuditFieldDecoding.id)
-        context.tty = field("tty").flatMap(AuditFieldDecoding.string)
-        context.comm = field("comm").flatMap(AuditFieldDecoding.string)
-        context.exe = field("exe").flatMap(AuditFieldDecoding.string)
-        context.key = field("key").flatMap(AuditFieldDecoding.string)
-        let record = auparse_get_record_num(au)
-        auparse_first_field(au)
-        if auparse_find_field(au, "syscall") != nil, auparse_get_record_num(au) == record, let name = auparse_interpret_field(au) {
-            context.syscall = Array(String(cString: name).utf8)
-        }
-        auparse_goto_record_num(au, record)
+        guard auparse_first_field(au) > 0 else { return context }
+        repeat {
+            guard let namePointer = auparse_get_field_name(au), let valuePointer = auparse_get_field_str(au) else { continue }
+            let name = String(cString: namePointer)
+            func raw() -> [UInt8] { Array(UnsafeBufferPointer(start: UnsafeRawPointer(valuePointer).assumingMemoryBound(to: UInt8.self), count: strlen(valuePointer))) }
+            switch name {
+            case "uid": context.uid = AuditFieldDecoding.id(raw())
+            case "auid": context.auid = AuditFieldDecoding.id(raw())
+            case "euid": context.euid = AuditFieldDecoding.id(raw())
+            case "gid": context.gid = AuditFieldDecoding.id(raw())
+            case "pid": context.pid = AuditFieldDecoding.id(raw())
+            case "ppid": context.ppid = AuditFieldDecoding.id(raw())
+            case "ses": context.ses = AuditFieldDecoding.id(raw())
+            case "tty": context.tty = AuditFieldDecoding.string(raw())
+            case "comm": context.comm = AuditFieldDecoding.string(raw())
+            case "exe": context.exe = AuditFieldDecoding.string(raw())
+            case "key": context.key = AuditFieldDecoding.string(raw())
+            case "syscall":
+                if let interpreted = auparse_interpret_field(au) { context.syscall = Array(String(cString: interpreted).utf8) }
+            default: break
+            }
+        } while auparse_next_field(au) > 0
         return context
     }
 
