@@ -21,6 +21,7 @@ import Testing
         "captured/unprivileged-capbpf.log", "captured/pinned.log", "captured/space-in-path.log", "captured/deleted-exe.log",
         "captured/program-types.log", "captured/raw-format.log", "captured/node-prefix.log", "captured/killed-loader.log",
         "captured/daemon-hup.log", "captured/daemon-hup.audit-log", "captured/with-bpf-rule.log", "captured/busy-sample.log",
+        "captured/system-path.log",
         "handmade/aarch64-runc.log", "handmade/event-field-never-shipped.log", "handmade/standalone-no-syscall.log",
         "handmade/two-nodes-same-prog-ids.log", "handmade/unknown-1334.log", "handmade/unload-in-close-syscall.log",
         "handmade/unload-prog-id-0.log",
@@ -67,6 +68,15 @@ import Testing
         let alerts = replay("captured/root-unknown-path.log", policy: PluginModeTests.policy).alerts
         #expect(alerts.map { $0["alert"]! } == ["unknown-exe", "short-lived", "unknown-exe"])
         #expect(alerts.map { $0["rule"]! } == ["4", "5", "4"])
+    }
+
+    @Test func loaderOutsideTheAllowlist() {
+        let alerts = replay("captured/system-path.log").alerts
+        #expect(alerts.map { "\($0["alert"]!) \($0["op"]!) \($0["prog-id"]!)" } == [
+            "unknown-exe LOAD 9505", "unknown-exe LOAD 9506", "unknown-exe LOAD 9507", "short-lived UNLOAD 9507",
+        ])
+        #expect(alerts.allSatisfy { $0["exe"] == "/usr/local/libexec/bpfguard-capture/netmon" && $0["priority"] != "crit" })
+        #expect(alerts.last?["lifetime"] == "200ms")
     }
 
     @Test func unprivilegedUserWithCapBPF() {

@@ -34,7 +34,7 @@ AUDIT_LOG_DIR=$CAP_WORK/auditlog
 LOADER=$CAP_WORK/bpfload
 PY=/usr/bin/python3
 ALL_SCENARIOS="root-known-loader root-unknown-path unprivileged-capbpf pinned space-in-path
-deleted-exe program-types raw-format node-prefix killed-loader daemon-hup with-bpf-rule busy-sample"
+deleted-exe program-types raw-format node-prefix killed-loader daemon-hup with-bpf-rule busy-sample system-path"
 
 # run CMD...: echo the command into the run notes, run it, keep its output there too.
 run() {
@@ -59,6 +59,18 @@ scenario_root_known_loader() {
 scenario_root_unknown_path() {
 	run "$LOADER" --name short_lived --hold 100
 	run "$LOADER" --name long_lived --hold 2500
+}
+
+# A loader installed like a daemon (not in a world-writable directory), unknown to the
+# default policy: long-lived programs of two types and a short-lived one.
+SYSTEM_PATH_DIR=/usr/local/libexec/bpfguard-capture
+scenario_system_path() {
+	mkdir -p "$SYSTEM_PATH_DIR"
+	install -m 0755 "$LOADER" "$SYSTEM_PATH_DIR/netmon"
+	run "$SYSTEM_PATH_DIR/netmon" --type socket_filter --name netmon_sock --hold 1500
+	run "$SYSTEM_PATH_DIR/netmon" --type kprobe --name netmon_kprobe --hold 1500
+	run "$SYSTEM_PATH_DIR/netmon" --type socket_filter --name netmon_probe --hold 200
+	rm -rf "$SYSTEM_PATH_DIR"
 }
 
 scenario_unprivileged_capbpf() {
