@@ -98,8 +98,8 @@ public struct BPFRecordFilter: Sendable {
 
     /// Takes one record line (without newline). `pass` receives the bytes of complete
     /// events (lines with newlines). `now` is the monotonic clock in milliseconds for live
-    /// input, nil for replayed logs.
-    public mutating func process(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader, now: UInt64?,
+    /// input, nil for replayed logs; it is read only when a BPF event opens, not per record.
+    public mutating func process(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader, now: @autoclosure () -> UInt64?,
                                  pass: (UnsafeBufferPointer<UInt8>) -> Void) {
         if !open.isEmpty { completeByRecordTime(header.timestamp, pass: pass) }
         let serial = header.timestamp.serial
@@ -115,7 +115,7 @@ public struct BPFRecordFilter: Sendable {
                 index = existing
             } else {
                 if open.count >= Self.maximumOpenEvents { completeOldest(pass: pass) }
-                open.append(OpenEvent(key: key, timestamp: header.timestamp, openedAt: now))
+                open.append(OpenEvent(key: key, timestamp: header.timestamp, openedAt: now()))
                 index = open.count - 1
                 takeKept(matching: key, into: index)
             }

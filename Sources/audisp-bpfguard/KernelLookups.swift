@@ -39,8 +39,8 @@ final class KernelLookups {
         }
         var recoveredLoader: ProcessContext?
         if event.process == nil {
-            let result = finder.find(programID: event.programID)
-            if let process = result.process { recovered += 1; recoveredLoader = process } else { recoveryMisses += 1 }
+            recoveredLoader = finder.find(programID: event.programID)
+            if recoveredLoader != nil { recovered += 1 } else { recoveryMisses += 1 }
         }
         return Engine.Enrichment(program: program, recoveredLoader: recoveredLoader)
     }

@@ -9,26 +9,21 @@ struct ProcLoaderFinder {
     var budgetMilliseconds: UInt64 = 100
     var procRoot = "/proc"
 
-    struct Result {
-        var process: ProcessContext?
-        /// The scan ran out of time before it looked at every process.
-        var timedOut: Bool
-    }
-
-    func find(programID: UInt32) -> Result {
+    /// The holder of the program, or nil when none was found (or the time ran out).
+    func find(programID: UInt32) -> ProcessContext? {
         let deadline = Clock.monotonicMilliseconds() + budgetMilliseconds
-        guard let proc = opendir(procRoot) else { return Result(process: nil, timedOut: false) }
+        guard let proc = opendir(procRoot) else { return nil }
         defer { closedir(proc) }
         let wanted = "prog_id:\t\(programID)"
         while let entry = readdir(proc) {
-            if Clock.monotonicMilliseconds() > deadline { return Result(process: nil, timedOut: true) }
+            if Clock.monotonicMilliseconds() > deadline { return nil }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             guard let pid = UInt32(name), pid != UInt32(getpid()) else { continue }
             if holdsProgram(pid: pid, line: wanted, deadline: deadline) {
-                return Result(process: describe(pid: pid), timedOut: false)
+                return describe(pid: pid)
             }
         }
-        return Result(process: nil, timedOut: false)
+        return nil
     }
 
     private func holdsProgram(pid: UInt32, line wanted: String, deadline: UInt64) -> Bool {
