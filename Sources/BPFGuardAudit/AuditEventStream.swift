@@ -1,0 +1,107 @@
+import BPFGuardCore
+
+/// Audit record bytes in, BPF events out: line reader → pre-filter → libauparse event
+/// assembly → BPF event extraction. The whole input path below the engine, shared by the
+/// plugin, `--replay` and the fuzz targets, so that what is fuzzed is what runs.
+///
+/// It does no I/O of its own and reads no clock: live input passes a monotonic clock
+/// (events without EOE then complete by it), replayed logs pass none.
+public final class AuditEventStream {
+    public typealias EventHandler = ([BPFEvent]) -> Void
+    /// Receives the first bytes of each malformed line skipped.
+    public typealias MalformedLineHandler = ([UInt8]) -> Void
+
+    private var reader = AuditLineReader()
+    /// nil: every record goes to libauparse (`--no-prefilter`).
+    private var filter: BPFRecordFilter?
+    private var feed: AuditFeed!
+    /// Record lines of the current input chunk, each with its newline, fed in one call.
+    private var batch: [UInt8] = []
+    private let clock: (() -> UInt64)?
+    private let onEvents: EventHandler
+    private let onMalformedLine: MalformedLineHandler
+
+    /// Record lines read (valid audit records).
+    public private(set) var records: UInt64 = 0
+    /// Lines that were not audit records (counted here, not read from the reader, which is
+    /// busy while it reports one).
+    public private(set) var malformedLines: UInt64 = 0
+
+    /// `clock`: monotonic milliseconds for live input (events are released as they
+    /// complete); nil for replayed logs (arrival order is kept).
+    public init(prefilter: Bool = true, clock: (() -> UInt64)?, onMalformedLine: @escaping MalformedLineHandler = { _ in },
+                onEvents: @escaping EventHandler) throws(AuditFeedError) {
+        self.clock = clock
+        self.filter = prefilter ? BPFRecordFilter(orderedRelease: clock == nil) : nil
+        self.onEvents = onEvents
+        self.onMalformedLine = onMalformedLine
+        self.feed = try AuditFeed { [unowned self] events in self.onEvents(events) }
+    }
+
+    /// BPF records libauparse assembled that lacked a usable prog-id or op.
+    public var malformedBPFRecords: UInt64 { feed.malformedBPFRecords }
+
+    /// Malformed input lines and BPF records skipped so far.
+    public var malformed: UInt64 { malformedLines + feed.malformedBPFRecords }
+
+    /// Records the pre-filter kept away from libauparse.
+    public var filteredRecords: UInt64 { filter?.droppedRecords ?? 0 }
+
+    /// Whether events wait for more records (a live caller should call `tick` soon).
+    public var hasOpenEvents: Bool { filter?.hasOpenEvents ?? false }
+
+    /// Consumes a chunk of input bytes; complete events reach the handler before it returns.
+    public func consume(_ bytes: UnsafeRawBufferPointer) {
+        reader.consume(bytes, malformed: malformedLine, take)
+        feedBatch()
+    }
+
+    /// Completes live events without EOE whose wait is over.
+    public func tick() {
+        guard let clock, filter?.hasOpenEvents == true else { return }
+        filter!.tick(now: clock(), pass: appendEvent)
+        feedBatch()
+    }
+
+    /// No input for a while: complete events that will get no more records.
+    public func idle() {
+        tick()
+        feed.ageEvents()
+    }
+
+    /// End of input: everything pending is completed.
+    public func finish() {
+        reader.finish(malformed: malformedLine, take)
+        filter?.finish(pass: appendEvent)
+        feedBatch()
+        feed.flush()
+    }
+
+    private func malformedLine(_ sample: [UInt8]) {
+        malformedLines += 1
+        onMalformedLine(sample)
+    }
+
+    /// One record line: through the pre-filter into the batch for libauparse.
+    private func take(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) {
+        records += 1
+        if filter != nil {
+            filter!.process(line, header, now: self.clock?(), pass: appendEvent)
+        } else {
+            batch.append(contentsOf: line)
+            batch.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    /// A complete event from the pre-filter: its lines, newlines included.
+    private func appendEvent(_ bytes: UnsafeBufferPointer<UInt8>) {
+        batch.append(contentsOf: bytes)
+    }
+
+    private func feedBatch() {
+        guard !batch.isEmpty else { return }
+        batch.withUnsafeBytes { feed.feed($0) }
+        feed.release()
+        batch.removeAll(keepingCapacity: batch.count <= 1 << 20)
+    }
+}
