@@ -12,8 +12,9 @@ public final class AuditEventStream {
     public typealias MalformedLineHandler = ([UInt8]) -> Void
 
     private var reader = AuditLineReader()
-    /// nil: every record goes to libauparse (`--no-prefilter`).
-    private var filter: BPFRecordFilter?
+    /// In pass-through mode with `--no-prefilter`: every record goes to libauparse, BPF
+    /// events still whole and in order.
+    private var filter: BPFRecordFilter
     private var feed: AuditFeed!
     /// Record lines of the current input chunk, each with its newline, fed in one call.
     private var batch: [UInt8] = []
@@ -32,7 +33,7 @@ public final class AuditEventStream {
     public init(prefilter: Bool = true, clock: (() -> UInt64)?, onMalformedLine: @escaping MalformedLineHandler = { _ in },
                 onEvents: @escaping EventHandler) throws(AuditFeedError) {
         self.clock = clock
-        self.filter = prefilter ? BPFRecordFilter(orderedRelease: clock == nil) : nil
+        self.filter = BPFRecordFilter(orderedRelease: clock == nil, passThrough: !prefilter)
         self.onEvents = onEvents
         self.onMalformedLine = onMalformedLine
         self.feed = try AuditFeed { [unowned self] events in self.onEvents(events) }
@@ -45,10 +46,14 @@ public final class AuditEventStream {
     public var malformed: UInt64 { malformedLines + feed.malformedBPFRecords }
 
     /// Records the pre-filter kept away from libauparse.
-    public var filteredRecords: UInt64 { filter?.droppedRecords ?? 0 }
+    public var filteredRecords: UInt64 { filter.droppedRecords }
+
+    /// Records of over-long events dropped, and events completed early, to bound memory.
+    public var trimmedRecords: UInt64 { filter.trimmedRecords }
+    public var forcedCompletions: UInt64 { filter.forcedCompletions }
 
     /// Whether events wait for more records (a live caller should call `tick` soon).
-    public var hasOpenEvents: Bool { filter?.hasOpenEvents ?? false }
+    public var hasOpenEvents: Bool { filter.hasOpenEvents }
 
     /// Consumes a chunk of input bytes; complete events reach the handler before it returns.
     public func consume(_ bytes: UnsafeRawBufferPointer) {
@@ -58,8 +63,8 @@ public final class AuditEventStream {
 
     /// Completes live events without EOE whose wait is over.
     public func tick() {
-        guard let clock, filter?.hasOpenEvents == true else { return }
-        filter!.tick(now: clock(), pass: appendEvent)
+        guard let clock, filter.hasOpenEvents else { return }
+        filter.tick(now: clock(), pass: appendEvent)
         feedBatch()
     }
 
@@ -72,7 +77,7 @@ public final class AuditEventStream {
     /// End of input: everything pending is completed.
     public func finish() {
         reader.finish(malformed: malformedLine, take)
-        filter?.finish(pass: appendEvent)
+        filter.finish(pass: appendEvent)
         feedBatch()
         feed.flush()
     }
@@ -85,17 +90,16 @@ public final class AuditEventStream {
     /// One record line: through the pre-filter into the batch for libauparse.
     private func take(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) {
         records += 1
-        if filter != nil {
-            filter!.process(line, header, now: self.clock?(), pass: appendEvent)
-        } else {
-            batch.append(contentsOf: line)
-            batch.append(UInt8(ascii: "\n"))
-        }
+        filter.process(line, header, now: self.clock?(), pass: appendEvent)
     }
 
-    /// A complete event from the pre-filter: its lines, newlines included.
-    private func appendEvent(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// Lines from the pre-filter (a complete event, a part of one, or a passed-through
+    /// record), newlines included. Parts of one event are fed one by one, so that libauparse
+    /// releases them in order.
+    private func appendEvent(_ bytes: UnsafeBufferPointer<UInt8>, isPart: Bool) {
+        if isPart { feedBatch() }
         batch.append(contentsOf: bytes)
+        if isPart { feedBatch() }
     }
 
     private func feedBatch() {

@@ -33,12 +33,23 @@ struct BPFEventExtractor {
         }
     }
 
-    /// `prog-id=N op=LOAD|UNLOAD` (the never-released first version said `event=`).
+    /// `prog-id=N op=LOAD|UNLOAD` (the never-released first version said `event=`), in one
+    /// pass over the current record's fields. (Looking fields up by name and moving back to
+    /// the record walks the event from its start each time: quadratic in its records.)
     private func bpfRecord() -> (operation: BPFOperation, programID: UInt32)? {
-        guard let idText = field("prog-id"), let programID = UInt32(String(decoding: idText, as: UTF8.self)) else { return nil }
-        guard let opText = field("op") ?? field("event"),
-              let operation = BPFOperation(recordValue: String(decoding: opText, as: UTF8.self))
-        else { return nil }
+        var programID: UInt32?
+        var operation: BPFOperation?, legacyOperation: BPFOperation?
+        guard auparse_first_field(au) > 0 else { return nil }
+        repeat {
+            guard let namePointer = auparse_get_field_name(au), let valuePointer = auparse_get_field_str(au) else { continue }
+            switch String(cString: namePointer) {
+            case "prog-id": programID = UInt32(String(cString: valuePointer))
+            case "op": operation = BPFOperation(recordValue: String(cString: valuePointer))
+            case "event": legacyOperation = BPFOperation(recordValue: String(cString: valuePointer))
+            default: break
+            }
+        } while auparse_next_field(au) > 0
+        guard let programID, let operation = operation ?? legacyOperation else { return nil }
         return (operation, programID)
     }
 
@@ -68,18 +79,5 @@ struct BPFEventExtractor {
             }
         } while auparse_next_field(au) > 0
         return context
-    }
-
-    /// The raw value of `name` in the current record. auparse_find_field goes on into the
-    /// event's later records when the current one lacks the field, so the record is checked
-    /// and the cursor put back.
-    private func field(_ name: String) -> [UInt8]? {
-        let record = auparse_get_record_num(au)
-        defer { auparse_goto_record_num(au, record) }
-        auparse_first_field(au)
-        guard auparse_find_field(au, name) != nil, auparse_get_record_num(au) == record,
-              let value = auparse_get_field_str(au)
-        else { return nil }
-        return Array(String(cString: value).utf8)
     }
 }

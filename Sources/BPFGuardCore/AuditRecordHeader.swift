@@ -15,8 +15,13 @@ public struct AuditRecordHeader: Hashable, Sendable {
         if line.starts(with: Literal.node) {
             let start = Literal.node.count
             index = start
-            while index < line.count, line[index] != UInt8(ascii: " ") { index += 1 }
-            guard index > start, index < line.count else { return nil }
+            while index < line.count, line[index] != UInt8(ascii: " ") {
+                // Control bytes (0x1D separates ENRICHED fields) would change how libauparse
+                // cuts the line, and libauparse reads only the first 340 bytes of a node.
+                guard line[index] > 0x20, line[index] != 0x7F else { return nil }
+                index += 1
+            }
+            guard index > start, index - start <= maximumNodeLength, index < line.count else { return nil }
             node = start..<index
             index += 1
         }
@@ -34,6 +39,7 @@ public struct AuditRecordHeader: Hashable, Sendable {
         guard matches(Literal.msg, in: line, at: index) else { return nil }
         index += Literal.msg.count
         guard let seconds = number(in: line, at: &index), skip(UInt8(ascii: "."), in: line, at: &index),
+              seconds <= maximumSeconds,
               let milliseconds = number(in: line, at: &index), milliseconds < 1000, skip(UInt8(ascii: ":"), in: line, at: &index),
               let serial = number(in: line, at: &index), skip(UInt8(ascii: ")"), in: line, at: &index),
               skip(UInt8(ascii: ":"), in: line, at: &index)
@@ -44,6 +50,13 @@ public struct AuditRecordHeader: Hashable, Sendable {
             bodyStart: index
         )
     }
+
+    /// The longest node name accepted (a host name is at most 253 bytes); longer names are
+    /// malformed input.
+    public static let maximumNodeLength = 255
+    /// The latest time accepted, 9999-12-31T23:59:59Z: later stamps cannot come from a
+    /// kernel clock, and bounding them keeps time arithmetic (milliseconds) from overflowing.
+    public static let maximumSeconds: UInt64 = 253_402_300_799
 
     private enum Literal {
         static let node = Array("node=".utf8)

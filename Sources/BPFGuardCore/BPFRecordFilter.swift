@@ -1,94 +1,88 @@
-/// A byte-level pre-filter in front of libauparse: it keeps the records of BPF events (same
-/// serial and node as a BPF record) and drops everything else, so that only the events the
-/// plugin needs pay for a full parse; and it hands libauparse each BPF event only once the
-/// event is complete, ending with an EOE record.
+/// A byte-level pre-filter in front of libauparse: it assembles the records of BPF events
+/// (same node and serial as a BPF record), drops everything else (or, in pass-through mode
+/// for `--no-prefilter`, hands everything else on at once), and hands libauparse each BPF
+/// event only once the event is complete, ending with an EOE record.
 ///
-/// Why whole events: libauparse releases events oldest first, so one event that never gets
-/// an EOE (a standalone BPF record: its holder was killed, or no audit context) holds back
-/// every later event until its end-of-event timeout. Here an event is complete when its EOE
-/// arrives; when it has none, after `standaloneTimeout` of the monotonic clock (live input),
-/// once a record `recordTimeout` newer by its audit timestamp arrives, or at end of input —
-/// and then the filter adds the EOE itself. Live input releases events as they complete;
-/// replayed logs (`orderedRelease`) keep arrival order, as libauparse does.
+/// Why the filter decides when an event is complete, not libauparse: the kernel stamps every
+/// record of a syscall with the syscall's *entry* time, and other processes' records arrive
+/// between an event's records. libauparse completes an event once a record 2 s newer by its
+/// stamp arrives, so a slow `bpf()` load (a long verification) would lose its SYSCALL record.
+/// Here a BPF event waits for the records of its own (node, serial) until its EOE, or until a
+/// bound far larger than any real syscall counted in *arrival* — `liveWaitMilliseconds` of
+/// the monotonic clock for live input, `replayWaitRecords` records for replayed logs — and
+/// the arrival of other events never completes it (only the memory bounds below can).
 ///
-/// Records of an event may arrive before its BPF record (and events interleave): a bounded
-/// look-back of recent records lets the filter recover them when the BPF record arrives. An
-/// UNLOAD of a program whose LOAD event is still open completes that LOAD event first, so
-/// the engine always sees a program's LOAD before its UNLOAD.
+/// Ordering: an UNLOAD of a program whose LOAD event is still open waits for that LOAD event
+/// (a second thread may close the new program's descriptor before `bpf()` returns, so the
+/// UNLOAD event can come before the LOAD's SYSCALL record): the engine always sees a
+/// program's LOAD before its UNLOAD, with the loader. Live input releases events as they
+/// complete; replayed logs (`orderedRelease`) keep arrival order.
 ///
-/// Memory is bounded: two look-back arenas of `arenaBytes`, at most `maximumOpenEvents`
-/// open events of at most `maximumEventBytes` each (beyond, the oldest is completed).
+/// libauparse appends a record by walking its event's list from the head, so an event is
+/// handed on in parts of at most `maximumBPFRecordsPerPart` BPF records, each with the
+/// event's SYSCALL/PROCTITLE context and an EOE; records of an event other than BPF,
+/// SYSCALL and PROCTITLE beyond `maximumContextRecords` are dropped (counted). Everything
+/// is bounded: the look-back arenas, `maximumOpenEvents`, `maximumOpenBytes` and
+/// `maximumEventBytes` (beyond them the oldest event is completed early, counted).
 public struct BPFRecordFilter: Sendable {
     public static let defaultArenaBytes = 128 * 1024
-    public static let maximumOpenEvents = 64
-    public static let maximumEventBytes = 256 * 1024
+    public static let maximumOpenEvents = 4096
+    public static let maximumOpenBytes = 16 << 20
+    public static let maximumEventBytes = 4 << 20
+    public static let maximumContextRecords = 64
+    public static let maximumBPFRecordsPerPart = 256
+    /// Pass-through mode: records of one non-BPF event handed to libauparse at most.
+    public static let maximumPassedThroughRecordsPerEvent = 1024
 
-    /// How long a live event without EOE may wait for more records. The kernel writes a BPF
-    /// record inside the syscall and the SYSCALL record at its exit, microseconds apart.
-    public var standaloneTimeoutMilliseconds: UInt64 = 1000
-    /// An event without EOE is complete once a record this much newer arrives (libauparse's
-    /// end-of-event timeout).
-    public var recordTimeoutMilliseconds: UInt64 = 2000
+    /// How long a live BPF event without EOE waits for more records of its own. The kernel
+    /// writes the BPF record inside the syscall and the SYSCALL record at its exit; they
+    /// reach the plugin microseconds to milliseconds apart.
+    public var liveWaitMilliseconds: UInt64 = 2000
+    /// How many records may arrive after a replayed BPF event without EOE before it is
+    /// complete (a replayed log has no arrival clock: records stand in for time).
+    public var replayWaitRecords: UInt64 = 100_000
 
-    /// An event the filter has seen a BPF record of.
-    private struct EventKey: Equatable {
-        var serial: UInt64
-        var seconds: UInt64
-        var node: [UInt8]?
-    }
+    let orderedRelease: Bool
+    let passThrough: Bool
+    var lookBack: RecordLookBack
+    var events = OpenEvents()
+    /// Records taken so far (the replay arrival clock).
+    var arrivals: UInt64 = 0
+    /// Pass-through mode: records handed on per recent (serial) of non-BPF events.
+    var passedThroughCounts: [UInt64: Int] = [:]
+    var scratch: [UInt8] = []
 
-    private struct OpenEvent {
-        var key: EventKey
-        var timestamp: AuditTimestamp
-        /// Its lines, each with its newline.
-        var bytes: [UInt8] = []
-        /// (operation, prog-id) of its BPF records, for the LOAD-before-UNLOAD rule.
-        var programs: [(BPFOperation, UInt32)] = []
-        /// Monotonic milliseconds when it opened (live input).
-        var openedAt: UInt64?
-        var complete = false
-    }
+    /// Records passed on and records kept from libauparse; EOE records the filter added.
+    public internal(set) var passedRecords: UInt64 = 0
+    public internal(set) var droppedRecords: UInt64 = 0
+    public internal(set) var addedEOERecords: UInt64 = 0
+    /// Events completed before their EOE or wait because a memory bound was reached.
+    public internal(set) var forcedCompletions: UInt64 = 0
+    /// Records of an event beyond `maximumContextRecords` (or, in pass-through mode,
+    /// `maximumPassedThroughRecordsPerEvent`) that were not handed on.
+    public internal(set) var trimmedRecords: UInt64 = 0
 
-    /// A dropped record kept for look-back.
-    private struct Kept {
-        var start: Int
-        var count: Int
-        var serial: UInt64
-        var seconds: UInt64
-        var node: Range<Int>?
-        var consumed = false
-    }
-
-    private struct Arena {
-        var bytes: [UInt8] = []
-        var records: [Kept] = []
-    }
-
-    private let arenaBytes: Int
-    private let orderedRelease: Bool
-    private var current = Arena()
-    private var previous = Arena()
-    /// Open events in arrival order.
-    private var open: [OpenEvent] = []
-
-    /// Records passed on and records dropped; EOE records the filter added.
-    public private(set) var passedRecords: UInt64 = 0
-    public private(set) var droppedRecords: UInt64 = 0
-    public private(set) var addedEOERecords: UInt64 = 0
-
-    public init(arenaBytes: Int = BPFRecordFilter.defaultArenaBytes, orderedRelease: Bool = false) {
-        self.arenaBytes = arenaBytes
+    /// `passThrough`: records that are not part of a BPF event go to libauparse at once
+    /// (`--no-prefilter`); otherwise they are dropped.
+    public init(arenaBytes: Int = BPFRecordFilter.defaultArenaBytes, orderedRelease: Bool = false, passThrough: Bool = false) {
+        self.lookBack = RecordLookBack(arenaBytes: arenaBytes)
         self.orderedRelease = orderedRelease
-        current.bytes.reserveCapacity(arenaBytes)
-        previous.bytes.reserveCapacity(arenaBytes)
+        self.passThrough = passThrough
     }
 
-    /// Whether events wait for completion (the caller should call `tick` soon).
-    public var hasOpenEvents: Bool { !open.isEmpty }
+    /// Receives bytes for libauparse (whole lines). The flag is true for each part of an
+    /// event handed on in parts: the caller must feed libauparse each part before the next,
+    /// since libauparse releases complete events of equal stamps in no fixed order.
+    public typealias Pass = (UnsafeBufferPointer<UInt8>, _ isPart: Bool) -> Void
+
+    /// Whether events wait for completion (a live caller should call `tick` soon).
+    public var hasOpenEvents: Bool { !events.isEmpty }
 
     private static let bpfType = Array("BPF".utf8)
     private static let unknownBPFType = Array("UNKNOWN[1334]".utf8)
     private static let eoeType = Array("EOE".utf8)
+    private static let syscallType = Array("SYSCALL".utf8)
+    private static let proctitleType = Array("PROCTITLE".utf8)
 
     /// Whether the header's type is the BPF record (type 1334, by name or number).
     public static func isBPFRecord(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) -> Bool {
@@ -96,127 +90,178 @@ public struct BPFRecordFilter: Sendable {
         return type.elementsEqual(bpfType) || type.elementsEqual(unknownBPFType)
     }
 
-    /// Takes one record line (without newline). `pass` receives the bytes of complete
-    /// events (lines with newlines). `now` is the monotonic clock in milliseconds for live
-    /// input, nil for replayed logs; it is read only when a BPF event opens, not per record.
+    /// Takes one record line (without newline). `pass` receives bytes for libauparse (lines
+    /// with newlines). `now` is the monotonic clock in milliseconds for live input, nil for
+    /// replayed logs; it is read only when a BPF event opens, not per record.
     public mutating func process(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader, now: @autoclosure () -> UInt64?,
-                                 pass: (UnsafeBufferPointer<UInt8>) -> Void) {
-        if !open.isEmpty { completeByRecordTime(header.timestamp, pass: pass) }
-        let serial = header.timestamp.serial
-        let seconds = header.timestamp.seconds
+                                 pass: Pass) {
+        arrivals &+= 1
+        if !orderedRelease || !events.isEmpty { completeByArrival(pass: pass) }
+        let timestamp = header.timestamp
         if Self.isBPFRecord(line, header) {
-            let key = EventKey(serial: serial, seconds: seconds, node: header.node.map { Array(line[$0]) })
+            let key = EventKey(serial: timestamp.serial, seconds: timestamp.seconds, node: header.node.map { Array(line[$0]) })
             let program = Self.program(in: line, header)
-            if let program, program.0 == .unload {
-                completeOpenLoad(of: program.1, node: key.node, except: key, pass: pass)
-            }
-            let index: Int
-            if let existing = open.firstIndex(where: { $0.key == key && !$0.complete }) {
-                index = existing
+            let id: UInt64
+            if let existing = events.incompleteID(for: key) {
+                id = existing
             } else {
-                if open.count >= Self.maximumOpenEvents { completeOldest(pass: pass) }
-                open.append(OpenEvent(key: key, timestamp: header.timestamp, openedAt: now()))
-                index = open.count - 1
-                takeKept(matching: key, into: index)
+                makeRoom(for: line.count, pass: pass)
+                id = events.open(key: key, timestamp: timestamp, openedAt: now(), arrival: arrivals)
+                for kept in lookBack.take(serial: key.serial, seconds: key.seconds, node: key.node) {
+                    kept.withUnsafeBufferPointer { addRecord($0, type: Self.recordType(ofLine: $0), to: id, pass: pass) }
+                    passedRecords += 1
+                    droppedRecords -= 1
+                }
             }
-            if let program { open[index].programs.append(program) }
-            append(line, to: index, pass: pass)
+            if let (operation, programID) = program {
+                if operation == .unload, let load = events.openLoad(of: programID, node: key.node), load != id {
+                    events.makeWait(id, for: load)
+                }
+                if operation == .load { events.noteLoad(of: programID, node: key.node, in: id) }
+            }
+            passedRecords += 1
+            addRecord(line, type: .bpf, to: id, pass: pass)
             return
         }
-        if let index = openIndex(serial: serial, seconds: seconds, line: line, header: header) {
-            append(line, to: index, pass: pass)
-            if UnsafeBufferPointer(rebasing: line[header.type]).elementsEqual(Self.eoeType) {
-                complete(at: index, addEOE: false, pass: pass)
+        if events.hasIncomplete(serial: timestamp.serial),
+           let id = events.incompleteID(for: EventKey(serial: timestamp.serial, seconds: timestamp.seconds, node: header.node.map { Array(line[$0]) })) {
+            let type = UnsafeBufferPointer(rebasing: line[header.type])
+            if type.elementsEqual(Self.eoeType) {
+                passedRecords += 1
+                events.markOwnEOE(id)
+                complete(id, pass: pass)
+            } else {
+                passedRecords += 1
+                addRecord(line, type: Self.recordType(of: type), to: id, pass: pass)
             }
             return
         }
-        keep(line, header)
+        if passThrough {
+            passOn(line, serial: timestamp.serial, pass: pass)
+        } else {
+            droppedRecords += 1
+            lookBack.keep(line, serial: timestamp.serial, seconds: timestamp.seconds, node: header.node)
+        }
     }
 
-    /// Completes live events that waited `standaloneTimeout` for more records.
-    public mutating func tick(now: UInt64, pass: (UnsafeBufferPointer<UInt8>) -> Void) {
-        var index = 0
-        while index < open.count {
-            let event = open[index]
-            if !event.complete, let opened = event.openedAt, now >= opened + standaloneTimeoutMilliseconds {
-                let countBefore = open.count
-                complete(at: index, addEOE: true, pass: pass)
-                if open.count < countBefore { continue }  // released and removed
-            }
-            index += 1
+    /// Completes live events that waited `liveWaitMilliseconds` for more records.
+    public mutating func tick(now: UInt64, pass: Pass) {
+        while let id = events.oldestIncomplete(), let opened = events[id].openedAt,
+              now >= opened.addingSaturated(liveWaitMilliseconds) {
+            complete(id, pass: pass)
         }
     }
 
     /// End of input: completes and releases every open event.
-    public mutating func finish(pass: (UnsafeBufferPointer<UInt8>) -> Void) {
-        while let index = open.firstIndex(where: { !$0.complete }) {
-            complete(at: index, addEOE: true, pass: pass)
+    public mutating func finish(pass: Pass) {
+        while let id = events.oldestIncomplete() { complete(id, pass: pass) }
+        passedThroughCounts.removeAll()
+    }
+
+    // MARK: - Records of open events
+
+    enum RecordType { case bpf, syscall, proctitle, other }
+
+    private static func recordType(of type: UnsafeBufferPointer<UInt8>) -> RecordType {
+        if type.elementsEqual(syscallType) { return .syscall }
+        if type.elementsEqual(proctitleType) { return .proctitle }
+        if type.elementsEqual(bpfType) || type.elementsEqual(unknownBPFType) { return .bpf }
+        return .other
+    }
+
+    /// The type of a kept line (look-back keeps lines only).
+    private static func recordType(ofLine line: UnsafeBufferPointer<UInt8>) -> RecordType {
+        guard let header = AuditRecordHeader.parse(line) else { return .other }
+        return recordType(of: UnsafeBufferPointer(rebasing: line[header.type]))
+    }
+
+    private mutating func addRecord(_ line: UnsafeBufferPointer<UInt8>, type: RecordType, to id: UInt64, pass: Pass) {
+        if type == .other && events[id].contextRecordCount >= Self.maximumContextRecords {
+            trimmedRecords += 1
+            passedRecords -= 1
+            droppedRecords += 1
+            return
+        }
+        if events[id].byteCount + line.count + 1 > Self.maximumEventBytes {
+            // Pathological (tens of thousands of BPF records in one syscall): hand on what
+            // is held, and let the rest form an event of its own.
+            forcedCompletions += 1
+            let key = events[id].key, timestamp = events[id].timestamp, openedAt = events[id].openedAt
+            complete(id, pass: pass)
+            let next = events.open(key: key, timestamp: timestamp, openedAt: openedAt, arrival: arrivals)
+            events.append(line, type: type, to: next)
+            return
+        }
+        makeRoom(for: line.count, opening: false, excluding: id, pass: pass)
+        events.append(line, type: type, to: id)
+    }
+
+    /// Completes the oldest events while the bounds would be exceeded by `bytes` more (and,
+    /// when `opening`, by one more event).
+    private mutating func makeRoom(for bytes: Int, opening: Bool = true, excluding kept: UInt64? = nil, pass: Pass) {
+        while (opening && events.incompleteCount >= Self.maximumOpenEvents) || events.byteCount + bytes + 1 > Self.maximumOpenBytes,
+              let oldest = events.oldestIncomplete(), oldest != kept {
+            forcedCompletions += 1
+            complete(oldest, pass: pass)
         }
     }
 
-    // MARK: - Open events
-
-    private func openIndex(serial: UInt64, seconds: UInt64, line: UnsafeBufferPointer<UInt8>, header: AuditRecordHeader) -> Int? {
-        for index in open.indices where !open[index].complete && open[index].key.serial == serial && open[index].key.seconds == seconds {
-            switch (open[index].key.node, header.node) {
-            case (nil, nil): return index
-            case (let node?, let range?) where UnsafeBufferPointer(rebasing: line[range]).elementsEqual(node): return index
-            default: continue
-            }
+    /// Replayed logs: events that waited `replayWaitRecords` arrivals are complete.
+    private mutating func completeByArrival(pass: Pass) {
+        guard orderedRelease else { return }
+        while let id = events.oldestIncomplete(), events[id].openedArrival.addingSaturated(replayWaitRecords) <= arrivals {
+            complete(id, pass: pass)
         }
-        return nil
     }
 
-    private mutating func append(_ line: UnsafeBufferPointer<UInt8>, to index: Int, pass: (UnsafeBufferPointer<UInt8>) -> Void) {
-        passedRecords += 1
-        open[index].bytes.append(contentsOf: line)
-        open[index].bytes.append(UInt8(ascii: "\n"))
-        if open[index].bytes.count > Self.maximumEventBytes { complete(at: index, addEOE: true, pass: pass) }
-    }
-
-    /// Marks the event complete (adding its EOE when it has none) and releases what can go.
-    private mutating func complete(at index: Int, addEOE: Bool, pass: (UnsafeBufferPointer<UInt8>) -> Void) {
-        if addEOE {
-            var eoe: [UInt8] = []
-            if let node = open[index].key.node { eoe += Array("node=".utf8) + node + [UInt8(ascii: " ")] }
-            eoe += Array("type=EOE msg=audit(\(open[index].timestamp)):\n".utf8)
-            open[index].bytes += eoe
-            addedEOERecords += 1
-        }
-        open[index].complete = true
+    /// Marks the event complete and releases what may go: live, the event itself unless it
+    /// waits for its program's LOAD event, then the events that waited for it; replayed,
+    /// every complete event at the head of arrival order.
+    private mutating func complete(_ id: UInt64, pass: Pass) {
+        events.markComplete(id)
         if orderedRelease {
-            while let first = open.first, first.complete {
-                first.bytes.withUnsafeBufferPointer(pass)
-                open.removeFirst()
-            }
-        } else {
-            open[index].bytes.withUnsafeBufferPointer(pass)
-            open.remove(at: index)
+            while let head = events.oldest(), events[head].complete { release(head, pass: pass) }
+            return
+        }
+        var ready = [id]
+        while let next = ready.popLast() {
+            guard events.contains(next), events[next].complete, !events.isWaiting(next) else { continue }
+            let waiters = events.waiters(of: next)
+            release(next, pass: pass)
+            ready += waiters.reversed()
         }
     }
 
-    private mutating func completeOldest(pass: (UnsafeBufferPointer<UInt8>) -> Void) {
-        if let index = open.firstIndex(where: { !$0.complete }) { complete(at: index, addEOE: true, pass: pass) }
-    }
-
-    /// Events without EOE are complete once a record `recordTimeout` newer arrives.
-    private mutating func completeByRecordTime(_ timestamp: AuditTimestamp, pass: (UnsafeBufferPointer<UInt8>) -> Void) {
-        let now = timestamp.totalMilliseconds
-        while let index = open.firstIndex(where: { !$0.complete && $0.timestamp.totalMilliseconds + recordTimeoutMilliseconds <= now }) {
-            complete(at: index, addEOE: true, pass: pass)
+    private mutating func release(_ id: UInt64, pass: Pass) {
+        let event = events.remove(id)
+        if !event.hasOwnEOE { addedEOERecords += 1 }
+        let parts = event.partCount(maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart)
+        for part in 0..<parts {
+            event.render(part: part, maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart, into: &scratch)
+            scratch.withUnsafeBufferPointer { pass($0, parts > 1) }
+            scratch.removeAll(keepingCapacity: scratch.count <= 1 << 20)
         }
     }
 
-    /// An UNLOAD of `programID` completes the open event that loaded it (its records are all
-    /// in: the loader's syscall returned before the program could be closed).
-    private mutating func completeOpenLoad(of programID: UInt32, node: [UInt8]?, except key: EventKey, pass: (UnsafeBufferPointer<UInt8>) -> Void) {
-        while let index = open.firstIndex(where: { event in
-            !event.complete && event.key != key && event.key.node == node
-                && event.programs.contains { $0.0 == .load && $0.1 == programID }
-        }) {
-            complete(at: index, addEOE: true, pass: pass)
+    /// Pass-through mode: a record of no BPF event goes on at once, bounded per event.
+    private mutating func passOn(_ line: UnsafeBufferPointer<UInt8>, serial: UInt64, pass: Pass) {
+        if passedThroughCounts.count >= 4096 { passedThroughCounts.removeAll(keepingCapacity: true) }
+        let count = passedThroughCounts[serial, default: 0]
+        guard count < Self.maximumPassedThroughRecordsPerEvent else {
+            trimmedRecords += 1
+            droppedRecords += 1
+            return
         }
+        passedThroughCounts[serial] = count + 1
+        passedRecords += 1
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: line)
+        scratch.append(UInt8(ascii: "\n"))
+        scratch.withUnsafeBufferPointer { pass($0, false) }
+        scratch.removeAll(keepingCapacity: true)
     }
+
+    // MARK: - BPF record fields
 
     /// `prog-id=N` and `op=` (or the never-released `event=`) of a BPF record, if readable.
     static func program(in line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) -> (BPFOperation, UInt32)? {
@@ -246,50 +291,12 @@ public struct BPFRecordFilter: Sendable {
         }
         return nil
     }
+}
 
-    // MARK: - Look-back
-
-    private mutating func keep(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) {
-        droppedRecords += 1
-        if current.bytes.count + line.count > arenaBytes {
-            swap(&current, &previous)
-            current.bytes.removeAll(keepingCapacity: true)
-            current.records.removeAll(keepingCapacity: true)
-        }
-        guard line.count <= arenaBytes else { return }
-        let start = current.bytes.count
-        current.bytes.append(contentsOf: line)
-        current.records.append(Kept(start: start, count: line.count, serial: header.timestamp.serial,
-                                    seconds: header.timestamp.seconds, node: header.node))
-    }
-
-    /// Moves the kept records of `key` (in their order) into the open event at `index`.
-    private mutating func takeKept(matching key: EventKey, into index: Int) {
-        for arena in [0, 1] {
-            var records = arena == 0 ? previous.records : current.records
-            let bytes = arena == 0 ? previous.bytes : current.bytes
-            var changed = false
-            for position in records.indices {
-                let record = records[position]
-                guard !record.consumed, record.serial == key.serial, record.seconds == key.seconds else { continue }
-                let line = bytes[record.start..<(record.start + record.count)]
-                let matches: Bool
-                switch (key.node, record.node) {
-                case (nil, nil): matches = true
-                case (let node?, let range?): matches = line.dropFirst(range.lowerBound).prefix(range.count).elementsEqual(node)
-                default: matches = false
-                }
-                guard matches else { continue }
-                records[position].consumed = true
-                changed = true
-                open[index].bytes += line
-                open[index].bytes.append(UInt8(ascii: "\n"))
-                passedRecords += 1
-                droppedRecords -= 1
-            }
-            if changed {
-                if arena == 0 { previous.records = records } else { current.records = records }
-            }
-        }
+extension UInt64 {
+    /// `self + other`, or `UInt64.max` instead of trapping (bounds computed from input).
+    @inlinable public func addingSaturated(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }

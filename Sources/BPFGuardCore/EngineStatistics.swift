@@ -17,11 +17,15 @@ public struct EngineStatistics: Hashable, Sendable {
     public var alerts: UInt64 = 0
     /// Input lines or BPF records that could not be used (skipped).
     public var malformed: UInt64 = 0
+    /// Records of over-long events not handed to libauparse (memory and time bounds).
+    public var trimmedRecords: UInt64 = 0
+    /// BPF events completed before their EOE because a memory bound was reached.
+    public var forcedEvents: UInt64 = 0
 
     public init() {}
 
     /// `events=N bpf_events=N …` for log lines.
     public func summary(evicted: UInt64, livePrograms: Int, dropped: UInt64 = 0) -> String {
-        "records=\(records) filtered=\(filteredRecords) events=\(events) bpf_events=\(bpfEvents) loads=\(loads) unloads=\(unloads) unmatched_unloads=\(unmatchedUnloads) alerts=\(alerts) dropped=\(dropped) malformed=\(malformed) evicted=\(evicted) live_programs=\(livePrograms)"
+        "records=\(records) filtered=\(filteredRecords) events=\(events) bpf_events=\(bpfEvents) loads=\(loads) unloads=\(unloads) unmatched_unloads=\(unmatchedUnloads) alerts=\(alerts) dropped=\(dropped) malformed=\(malformed) trimmed=\(trimmedRecords) forced_events=\(forcedEvents) evicted=\(evicted) live_programs=\(livePrograms)"
     }
 }

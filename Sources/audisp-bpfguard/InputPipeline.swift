@@ -39,6 +39,8 @@ final class InputPipeline {
         statistics.malformed = stream.malformed
         statistics.records = stream.records
         statistics.filteredRecords = stream.filteredRecords
+        statistics.trimmedRecords = stream.trimmedRecords
+        statistics.forcedEvents = stream.forcedCompletions
         return statistics
     }
 

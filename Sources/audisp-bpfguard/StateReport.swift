@@ -25,6 +25,8 @@ enum StateReport {
             "alerts = \(statistics.alerts)",
             "dropped = \(dropped)",
             "malformed = \(statistics.malformed)",
+            "trimmed_records = \(statistics.trimmedRecords)",
+            "forced_events = \(statistics.forcedEvents)",
             "evicted = \(engine.programs.evictions)",
             "live_programs = \(engine.programs.count)",
             "max_programs = \(engine.policy.settings.maxPrograms)",

@@ -91,3 +91,37 @@ import Testing
         #expect(stamp(10, 0).milliseconds(since: stamp(11, 0)) == 0, "a clock step backwards gives 0, not a wrap")
     }
 }
+
+/// Header values that would overflow time arithmetic, or change how libauparse cuts a line,
+/// make the line malformed (issue 8: a stamp of 18446744073709551615 s trapped the plugin).
+@Suite struct AuditRecordHeaderBoundsTests {
+    func header(_ line: String) -> AuditRecordHeader? {
+        Array(line.utf8).withUnsafeBufferPointer { AuditRecordHeader.parse($0) }
+    }
+
+    @Test func stampsBeyondYear9999AreMalformed() {
+        for seconds in ["18446744073709551615", "9223372036854775807", "18000000000000000", "253402300800"] {
+            #expect(header("type=BPF msg=audit(\(seconds).000:1): prog-id=5 op=LOAD") == nil, "\(seconds)")
+        }
+        #expect(header("type=BPF msg=audit(253402300799.999:18446744073709551615): prog-id=5 op=LOAD")?.timestamp.totalMilliseconds
+                == 253_402_300_799_999)
+    }
+
+    @Test func nodeNamesAreBoundedAndPrintable() {
+        let longest = String(repeating: "n", count: AuditRecordHeader.maximumNodeLength)
+        #expect(header("node=\(longest) type=BPF msg=audit(1.000:1): prog-id=5 op=LOAD")?.node?.count == AuditRecordHeader.maximumNodeLength)
+        for node in [longest + "n", String(repeating: "x", count: 341), "a\u{1D}b", "a\u{01}b", "a\u{7F}b"] {
+            #expect(header("node=\(node) type=BPF msg=audit(1.000:1): prog-id=5 op=LOAD") == nil, "\(Array(node.utf8).prefix(8))")
+        }
+        #expect(header("node=h\u{E9}te type=BPF msg=audit(1.000:1): prog-id=5 op=LOAD") != nil, "UTF-8 host names stay valid")
+    }
+
+    @Test func aMalformedStampIsCountedAndTheNextRecordStillCounts() {
+        var reader = AuditLineReader()
+        var records = 0
+        let text = "type=BPF msg=audit(18446744073709551615.000:1): prog-id=5 op=LOAD\ntype=BPF msg=audit(1.000:2): prog-id=5 op=UNLOAD\n"
+        Array(text.utf8).withUnsafeBytes { reader.consume($0) { _, _ in records += 1 } }
+        #expect(records == 1)
+        #expect(reader.malformedLines == 1)
+    }
+}

@@ -9,8 +9,8 @@ import Testing
         var filter: BPFRecordFilter
         var passed: [String] = []
 
-        init(live: Bool) {
-            filter = BPFRecordFilter(arenaBytes: 4096, orderedRelease: !live)
+        init(live: Bool, passThrough: Bool = false) {
+            filter = BPFRecordFilter(arenaBytes: 4096, orderedRelease: !live, passThrough: passThrough)
         }
 
         func feed(_ text: String, now: UInt64? = nil) {
@@ -25,7 +25,7 @@ import Testing
         func tick(_ now: UInt64) { filter.tick(now: now, pass: collect) }
         func finish() { filter.finish(pass: collect) }
 
-        private func collect(_ bytes: UnsafeBufferPointer<UInt8>) {
+        private func collect(_ bytes: UnsafeBufferPointer<UInt8>, isPart: Bool) {
             passed += String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
         }
     }
@@ -55,7 +55,8 @@ import Testing
     @Test func recordsBeforeTheBPFRecordAreRecovered() {
         let run = Run(live: true)
         run.feed([Self.syscall(5), Self.other(4), Self.other(5), Self.bpf(5, 9), Self.eoe(5)].joined(separator: "\n"), now: 0)
-        #expect(run.passed == [Self.syscall(5), Self.other(5), Self.bpf(5, 9), Self.eoe(5)])
+        // BPF records go first, PROCTITLE last: libauparse completes an event that ends in one.
+        #expect(run.passed == [Self.bpf(5, 9), Self.syscall(5), Self.other(5), Self.eoe(5)])
     }
 
     @Test func aStandaloneRecordDoesNotHoldBackLaterEvents() {
@@ -64,36 +65,90 @@ import Testing
         run.feed([Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)].joined(separator: "\n"), now: 110)
         #expect(run.passed == [Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)], "the complete event goes first")
         #expect(run.filter.hasOpenEvents)
-        run.tick(1099)
+        run.tick(2099)
         #expect(run.passed.count == 3, "the standalone record waits for its timeout")
-        run.tick(1100)
+        run.tick(2100)
         #expect(run.passed.suffix(2) == [Self.bpf(1, 50, "UNLOAD"), Self.eoe(1)], "then it gets an EOE of its own")
         #expect(run.filter.addedEOERecords == 1)
         #expect(!run.filter.hasOpenEvents)
     }
 
     @Test func replayKeepsArrivalOrder() {
-        let run = Run(live: false)
+        var run = Run(live: false)
         run.feed([Self.bpf(1, 50, "UNLOAD"), Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)].joined(separator: "\n"))
         #expect(run.passed.isEmpty, "the older event is not complete yet")
-        run.feed(Self.other(3, seconds: 1002))
-        #expect(run.passed == [Self.bpf(1, 50, "UNLOAD"), Self.eoe(1), Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)],
-                "a record 2 s newer completes the standalone event")
-    }
-
-    @Test func audit_logWithoutEOECompletesAtTheEnd() {
-        let run = Run(live: false)
-        run.feed([Self.bpf(1, 50), Self.syscall(1), Self.bpf(2, 51), Self.syscall(2)].joined(separator: "\n"))
-        #expect(run.passed.isEmpty)
         run.finish()
-        #expect(run.passed == [Self.bpf(1, 50), Self.syscall(1), Self.eoe(1), Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)])
+        #expect(run.passed == [Self.bpf(1, 50, "UNLOAD"), Self.eoe(1), Self.bpf(2, 51), Self.syscall(2), Self.eoe(2)])
+        // A replayed event without EOE completes after `replayWaitRecords` arrivals.
+        run = Run(live: false)
+        run.filter.replayWaitRecords = 3
+        run.feed([Self.bpf(1, 50, "UNLOAD"), Self.other(7), Self.other(8)].joined(separator: "\n"))
+        #expect(run.passed.isEmpty)
+        run.feed(Self.other(9))
+        #expect(run.passed == [Self.bpf(1, 50, "UNLOAD"), Self.eoe(1)])
     }
 
-    @Test func anUnloadCompletesItsOpenLoadFirst() {
+    /// A slow load: its BPF record is stamped with the syscall's entry time, other records
+    /// many seconds newer arrive before its SYSCALL record. Record time never completes it.
+    @Test func aSlowLoadKeepsItsSyscallRecord() {
+        for live in [true, false] {
+            let run = Run(live: live)
+            run.feed(Self.bpf(1, 60), now: 0)
+            run.feed([Self.other(2, seconds: 1010), Self.bpf(3, 61, seconds: 1012), Self.syscall(3, seconds: 1012), Self.eoe(3, seconds: 1012)]
+                .joined(separator: "\n"), now: 5)
+            run.feed([Self.syscall(1), Self.eoe(1)].joined(separator: "\n"), now: 10)
+            let expected = live ? [Self.bpf(3, 61, seconds: 1012), Self.syscall(3, seconds: 1012), Self.eoe(3, seconds: 1012), Self.bpf(1, 60), Self.syscall(1), Self.eoe(1)]
+                                : [Self.bpf(1, 60), Self.syscall(1), Self.eoe(1), Self.bpf(3, 61, seconds: 1012), Self.syscall(3, seconds: 1012), Self.eoe(3, seconds: 1012)]
+            #expect(run.passed == expected, "live: \(live)")
+        }
+    }
+
+    /// A second thread closes the new program before `bpf()` returns: the UNLOAD event comes
+    /// between the LOAD's BPF record and its SYSCALL record. The UNLOAD waits for the LOAD.
+    @Test func anUnloadWaitsForItsOpenLoad() {
+        for live in [true, false] {
+            let run = Run(live: live)
+            run.feed(Self.bpf(1, 77), now: 0)
+            run.feed([Self.bpf(2, 77, "UNLOAD"), Self.syscall(2), Self.eoe(2)].joined(separator: "\n"), now: 5)
+            #expect(run.passed.isEmpty, "the UNLOAD waits for its LOAD (live: \(live))")
+            run.feed([Self.syscall(1), Self.eoe(1)].joined(separator: "\n"), now: 6)
+            #expect(run.passed == [Self.bpf(1, 77), Self.syscall(1), Self.eoe(1), Self.bpf(2, 77, "UNLOAD"), Self.syscall(2), Self.eoe(2)])
+        }
+        // A LOAD that never gets its SYSCALL record releases its UNLOAD when it times out.
         let run = Run(live: true)
-        run.feed(Self.bpf(1, 77), now: 0)  // LOAD without context: open
-        run.feed([Self.bpf(2, 77, "UNLOAD"), Self.syscall(2), Self.eoe(2)].joined(separator: "\n"), now: 5)
-        #expect(run.passed == [Self.bpf(1, 77), Self.eoe(1), Self.bpf(2, 77, "UNLOAD"), Self.syscall(2), Self.eoe(2)])
+        run.feed(Self.bpf(1, 78), now: 0)
+        run.feed([Self.bpf(2, 78, "UNLOAD"), Self.syscall(2), Self.eoe(2)].joined(separator: "\n"), now: 5)
+        run.tick(2000)
+        #expect(run.passed == [Self.bpf(1, 78), Self.eoe(1), Self.bpf(2, 78, "UNLOAD"), Self.syscall(2), Self.eoe(2)])
+    }
+
+    /// libauparse appends records by walking the event from its start: a large event is
+    /// handed on in parts, each with the context, so that every BPF record keeps its loader.
+    @Test func aLargeEventIsHandedOnInPartsWithItsContext() {
+        let run = Run(live: false)
+        let count = BPFRecordFilter.maximumBPFRecordsPerPart * 2 + 10
+        run.feed(((1...count).map { Self.bpf(5, $0, "UNLOAD") } + [Self.syscall(5), Self.eoe(5)]).joined(separator: "\n"))
+        #expect(run.passed.filter { $0.hasPrefix("type=BPF") }.count == count)
+        #expect(run.passed.filter { $0 == Self.syscall(5) }.count == 3, "each of the three parts carries the SYSCALL record")
+        #expect(run.passed.filter { $0 == Self.eoe(5) }.count == 3)
+        #expect(run.filter.forcedCompletions == 0)
+    }
+
+    @Test func contextRecordsOfAnEventAreBounded() {
+        let run = Run(live: false)
+        let extra = BPFRecordFilter.maximumContextRecords + 7
+        run.feed(([Self.bpf(5, 1)] + (0..<extra).map { _ in Self.other(5) } + [Self.syscall(5), Self.eoe(5)]).joined(separator: "\n"))
+        #expect(run.filter.trimmedRecords == 7)
+        #expect(run.passed.contains(Self.syscall(5)), "the SYSCALL record is never trimmed")
+    }
+
+    @Test func passThroughHandsEverythingElseOnAtOnce() {
+        let run = Run(live: true, passThrough: true)
+        run.feed([Self.syscall(1), Self.other(1), Self.eoe(1), Self.bpf(2, 7)].joined(separator: "\n"), now: 0)
+        #expect(run.passed == [Self.syscall(1), Self.other(1), Self.eoe(1)])
+        run.feed([Self.syscall(2), Self.eoe(2)].joined(separator: "\n"), now: 1)
+        #expect(run.passed.suffix(3) == [Self.bpf(2, 7), Self.syscall(2), Self.eoe(2)])
+        #expect(run.filter.droppedRecords == 0)
     }
 
     @Test func nodesAreKeptApart() {
@@ -110,6 +165,7 @@ import Testing
         for serial in 1...(BPFRecordFilter.maximumOpenEvents + 10) { run.feed(Self.bpf(serial, serial), now: 0) }
         #expect(run.passed.count == 20, "the 10 oldest events were completed to make room")
         #expect(run.passed.first == Self.bpf(1, 1))
+        #expect(run.filter.forcedCompletions == 10)
     }
 
     @Test func readsProgramAndOperation() {
