@@ -26,7 +26,7 @@
 /// `maximumEventBytes` (beyond them the oldest event is completed early, counted).
 public struct BPFRecordFilter: Sendable {
     public static let defaultArenaBytes = 128 * 1024
-    public static let maximumOpenEvents = 4096
+    public static let maximumOpenEvents = 32768
     public static let maximumOpenBytes = 16 << 20
     public static let maximumEventBytes = 4 << 20
     public static let maximumContextRecords = 64
@@ -40,7 +40,7 @@ public struct BPFRecordFilter: Sendable {
     public var liveWaitMilliseconds: UInt64 = 2000
     /// How many records may arrive after a replayed BPF event without EOE before it is
     /// complete (a replayed log has no arrival clock: records stand in for time).
-    public var replayWaitRecords: UInt64 = 100_000
+    public var replayWaitRecords: UInt64 = 20_000
 
     let orderedRelease: Bool
     let passThrough: Bool

@@ -63,8 +63,11 @@ public struct Engine: Sendable {
                 identity = event.process != nil ? .audit : loader != nil ? .proc : LoaderIdentity.none
             }
             let program = enrichment?.program ?? .notDone
-            programs.insert(LoadedProgram(loader: loader, loadedAt: event.timestamp, program: program, identity: identity), for: key)
             subject = RuleSubject(event: event, loader: loader, program: program, identity: identity)
+            let decision = decide(subject)
+            programs.insert(LoadedProgram(loader: loader, loadedAt: event.timestamp, program: program, identity: identity), for: key,
+                            alerted: decision.alert != nil)
+            return alert(for: decision, subject)
         case .unload:
             statistics.unloads += 1
             var loaded: LoadedProgram?
@@ -85,8 +88,17 @@ public struct Engine: Sendable {
                 identity: identity
             )
         }
+        return alert(for: decide(subject), subject)
+    }
+
+    /// Evaluates the policy and counts the rule's hit.
+    private mutating func decide(_ subject: RuleSubject) -> Decision {
         let decision = policy.evaluate(subject)
         if let index = decision.ruleIndex { ruleHits[index] += 1 } else { defaultHits += 1 }
+        return decision
+    }
+
+    private mutating func alert(for decision: Decision, _ subject: RuleSubject) -> Alert? {
         guard let (label, priority) = decision.alert else { return nil }
         statistics.alerts += 1
         return Alert(label: label, priority: priority, subject: subject, rule: decision.rule)

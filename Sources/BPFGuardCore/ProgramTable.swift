@@ -26,7 +26,9 @@ public struct LoadedProgram: Hashable, Sendable {
 }
 
 /// The programs loaded and not yet unloaded, bounded: inserting beyond `capacity` evicts the
-/// oldest entry (by insertion) and counts it.
+/// oldest entry (by insertion) and counts it. Programs whose LOAD the policy allowed are
+/// evicted before those it alerted on: a flood of allowed loads must not push a suspicious
+/// program out and hide its short life.
 ///
 /// Compact, since a host may hold many programs (issue 5: 100,000 live programs in a few
 /// megabytes): each entry is a fixed-size record in chunks of 4096 (no large reallocation
@@ -34,7 +36,10 @@ public struct LoadedProgram: Hashable, Sendable {
 /// counts, and the kernel's description of a program (plugin mode only) is kept aside.
 public struct ProgramTable: Sendable {
     public private(set) var capacity: Int
-    public private(set) var evictions: UInt64 = 0
+    /// Evictions of programs whose LOAD was allowed, and of programs it alerted on.
+    public private(set) var allowedEvictions: UInt64 = 0
+    public private(set) var alertedEvictions: UInt64 = 0
+    public var evictions: UInt64 { allowedEvictions + alertedEvictions }
 
     /// A loader, without heap storage: numbers, and references into the string pool.
     private struct StoredProcess {
@@ -55,6 +60,15 @@ public struct ProgramTable: Sendable {
         var identity: UInt8 = 0
         var hasDescription = false
         var occupied = false
+        var alerted = false
+    }
+
+    /// Insertion order of one eviction class, with lazy deletion: a slot whose generation no
+    /// longer matches has been removed or reused. Compacted when it grows to twice the live count.
+    private struct InsertionOrder: Sendable {
+        var items: [(slot: UInt32, generation: UInt32)] = []
+        var start = 0
+        var pending: Int { items.count - start }
     }
 
     private static let chunkSize = 4096
@@ -64,10 +78,10 @@ public struct ProgramTable: Sendable {
     private var strings = ByteStringPool()
     /// Kernel descriptions (found, gone, failed) by slot; absent for `.notDone`.
     private var descriptions: [UInt32: ProgramLookup] = [:]
-    /// Insertion order with lazy deletion: a slot whose generation no longer matches has
-    /// been removed or reused. Compacted when it grows to twice the live count.
-    private var order: [(slot: UInt32, generation: UInt32)] = []
-    private var orderStart = 0
+    /// Insertion order of allowed and of alerted programs.
+    private var allowedOrder = InsertionOrder()
+    private var alertedOrder = InsertionOrder()
+    private var alertedCount = 0
     private var nextGeneration: UInt32 = 0
 
     public init(capacity: Int) {
@@ -77,8 +91,8 @@ public struct ProgramTable: Sendable {
 
     public var count: Int { slotByKey.count }
 
-    /// Size of the insertion-order index, stale entries included (bounded by compaction).
-    var orderedKeyCount: Int { order.count }
+    /// Size of the insertion-order indexes, stale entries included (bounded by compaction).
+    var orderedKeyCount: Int { allowedOrder.items.count + alertedOrder.items.count }
 
     /// Distinct strings held for the live programs (bounded by them).
     var internedStringCount: Int { strings.count }
@@ -88,8 +102,9 @@ public struct ProgramTable: Sendable {
         return loadedProgram(at: slot)
     }
 
-    /// Records a LOAD; a second LOAD of the same key replaces the first.
-    public mutating func insert(_ program: LoadedProgram, for key: ProgramKey) {
+    /// Records a LOAD; a second LOAD of the same key replaces the first. `alerted`: the policy
+    /// alerted on the LOAD (such programs are evicted last).
+    public mutating func insert(_ program: LoadedProgram, for key: ProgramKey, alerted: Bool = false) {
         let node = strings.retain(key.node.map { Array($0.utf8) })
         let packedKey = Self.packed(node, key.programID)
         if let existing = slotByKey[packedKey] { release(slot: existing) }
@@ -103,6 +118,7 @@ public struct ProgramTable: Sendable {
         entry.generation = nextGeneration
         entry.identity = Self.code(program.identity)
         entry.occupied = true
+        entry.alerted = alerted
         let slot = allocateSlot()
         if program.program != .notDone {
             entry.hasDescription = true
@@ -110,7 +126,12 @@ public struct ProgramTable: Sendable {
         }
         self[slot] = entry
         slotByKey[packedKey] = slot
-        order.append((slot, nextGeneration))
+        if alerted {
+            alertedOrder.items.append((slot, nextGeneration))
+            alertedCount += 1
+        } else {
+            allowedOrder.items.append((slot, nextGeneration))
+        }
         evictOverflow()
         compactIfNeeded()
     }
@@ -158,33 +179,53 @@ public struct ProgramTable: Sendable {
             strings.release(reference)
         }
         if entry.hasDescription { descriptions.removeValue(forKey: slot) }
+        if entry.alerted { alertedCount -= 1 }
         self[slot] = Entry()
         freeSlots.append(slot)
     }
 
     private mutating func evictOverflow() {
-        while slotByKey.count > capacity, orderStart < order.count {
-            let oldest = order[orderStart]
-            orderStart += 1
-            let entry = self[oldest.slot]
-            if entry.occupied && entry.generation == oldest.generation {
-                release(slot: oldest.slot)
-                evictions += 1
+        while slotByKey.count > capacity {
+            if evictOldest(alerted: false) {
+                allowedEvictions += 1
+            } else if evictOldest(alerted: true) {
+                alertedEvictions += 1
+            } else {
+                break
             }
         }
     }
 
+    /// Evicts the oldest live entry of one class; false when it has none.
+    private mutating func evictOldest(alerted: Bool) -> Bool {
+        var order = alerted ? alertedOrder : allowedOrder
+        defer { if alerted { alertedOrder = order } else { allowedOrder = order } }
+        while order.start < order.items.count {
+            let oldest = order.items[order.start]
+            order.start += 1
+            let entry = self[oldest.slot]
+            if entry.occupied && entry.generation == oldest.generation {
+                release(slot: oldest.slot)
+                return true
+            }
+        }
+        return false
+    }
+
     private mutating func compactIfNeeded() {
-        let pending = order.count - orderStart
-        guard order.count > 64, pending > 2 * slotByKey.count || orderStart > order.count / 2 else { return }
+        allowedOrder = compacted(allowedOrder, live: slotByKey.count - alertedCount)
+        alertedOrder = compacted(alertedOrder, live: alertedCount)
+    }
+
+    private func compacted(_ order: InsertionOrder, live: Int) -> InsertionOrder {
+        guard order.items.count > 64, order.pending > 2 * live || order.start > order.items.count / 2 else { return order }
         var kept: [(slot: UInt32, generation: UInt32)] = []
-        kept.reserveCapacity(slotByKey.count)
-        for item in order[orderStart...] {
+        kept.reserveCapacity(live)
+        for item in order.items[order.start...] {
             let entry = self[item.slot]
             if entry.occupied && entry.generation == item.generation { kept.append(item) }
         }
-        order = kept
-        orderStart = 0
+        return InsertionOrder(items: kept, start: 0)
     }
 
     // MARK: - Conversions

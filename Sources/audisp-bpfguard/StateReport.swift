@@ -28,6 +28,8 @@ enum StateReport {
             "trimmed_records = \(statistics.trimmedRecords)",
             "forced_events = \(statistics.forcedEvents)",
             "evicted = \(engine.programs.evictions)",
+            "evicted_allowed = \(engine.programs.allowedEvictions)",
+            "evicted_alerted = \(engine.programs.alertedEvictions)",
             "live_programs = \(engine.programs.count)",
             "max_programs = \(engine.policy.settings.maxPrograms)",
         ]

@@ -127,3 +127,40 @@ import Testing
         #expect(table.internedStringCount == 49 + 3)
     }
 }
+
+/// Eviction by class (issue 8): a flood of allowed loads does not push out a program the
+/// policy alerted on, so its short life is still seen.
+@Suite struct ProgramTableEvictionClassTests {
+    @Test func allowedProgramsAreEvictedFirst() {
+        var table = ProgramTable(capacity: 4)
+        table.insert(LoadedProgram(loader: process(), loadedAt: stamp(1)), for: ProgramKey(node: nil, programID: 1), alerted: true)
+        for id in UInt32(2)...20 {
+            table.insert(LoadedProgram(loader: process(), loadedAt: stamp(1)), for: ProgramKey(node: nil, programID: id))
+        }
+        #expect(table.program(for: ProgramKey(node: nil, programID: 1)) != nil, "the alerted program survives")
+        #expect(table.allowedEvictions == 16)
+        #expect(table.alertedEvictions == 0)
+        for id in UInt32(30)...35 {
+            table.insert(LoadedProgram(loader: process(), loadedAt: stamp(1)), for: ProgramKey(node: nil, programID: id), alerted: true)
+        }
+        #expect(table.count == 4)
+        #expect(table.alertedEvictions == 3, "alerted programs go only when no allowed one is left")
+        #expect(table.program(for: ProgramKey(node: nil, programID: 1)) == nil)
+    }
+
+    @Test func aShortLivedSuspiciousProgramIsSeenAfterAFloodOfAllowedLoads() throws {
+        let policy = try compiledPolicy("""
+        max_programs = 1000
+        allow op=load exe=/usr/sbin/bpftool
+        alert unknown op=load
+        alert short-lived op=unload lifetime<1s
+        """)
+        var engine = Engine(policy: policy)
+        #expect(engine.process(load(1, at: stamp(1000), by: process(exe: "/tmp/evil")))?.label == "unknown")
+        for id in UInt32(2)...5000 { _ = engine.process(load(id, at: stamp(1000, 100))) }
+        let alert = engine.process(unload(1, at: stamp(1000, 500)))
+        #expect(alert?.label == "short-lived")
+        #expect(alert?.subject.lifetimeMilliseconds == 500)
+        #expect(engine.programs.allowedEvictions == 4000)
+    }
+}
