@@ -13,9 +13,9 @@ static volatile sig_atomic_t parent_only;
 static void on_term(int signo, siginfo_t *info, void *context)
 {
     (void)context;
-    if (signo == SIGTERM && parent_only && info != NULL && info->si_pid != 0 && info->si_pid != getppid())
+    if (parent_only && info != NULL && info->si_pid != 0 && info->si_pid != getppid())
         return;
-    stop_requested = 1;
+    stop_requested = signo;
 }
 
 static void on_hup(int signo)

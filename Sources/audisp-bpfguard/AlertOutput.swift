@@ -7,6 +7,8 @@ protocol AlertOutput: AnyObject {
     func flush()
     /// The policy's facility changed (syslog only).
     func setFacility(_ facility: SyslogFacility)
+    /// Alerts that could not be written (output blocked, closed or failing).
+    var droppedAlerts: UInt64 { get }
 }
 
 /// One syslog message per alert, at the rule's priority and the policy's facility, written
@@ -27,6 +29,8 @@ final class SyslogAlertOutput: AlertOutput {
     func setFacility(_ facility: SyslogFacility) {
         self.facility = facility
     }
+
+    var droppedAlerts: UInt64 { 0 }
 }
 
 /// Plugin mode: alerts are formatted here and written by the output queue's thread, so that
@@ -61,6 +65,8 @@ final class QueuedAlertOutput: AlertOutput {
         self.facility = facility
         queue.setReportFacility(facility)
     }
+
+    var droppedAlerts: UInt64 { queue.droppedAlerts }
 }
 
 /// Alert lines (`--output stdout`) or JSON objects (`--output json`) on standard output.
@@ -69,7 +75,9 @@ final class StandardOutputAlertOutput: AlertOutput {
 
     private let format: Format
     private var buffer: [UInt8] = []
+    private var bufferedAlerts: UInt64 = 0
     private(set) var writeFailed = false
+    private(set) var droppedAlerts: UInt64 = 0
 
     init(format: Format) {
         self.format = format
@@ -79,6 +87,7 @@ final class StandardOutputAlertOutput: AlertOutput {
         let line = format == .json ? AlertFormatter.json(alert) : AlertFormatter.line(alert)
         buffer += line.utf8
         buffer.append(UInt8(ascii: "\n"))
+        bufferedAlerts += 1
         if buffer.count >= 65536 { flush() }
     }
 
@@ -89,7 +98,9 @@ final class StandardOutputAlertOutput: AlertOutput {
         } catch {
             if !writeFailed { FileIO.printError("audisp-bpfguard: cannot write alerts to standard output: \(error)") }
             writeFailed = true
+            droppedAlerts += bufferedAlerts
         }
+        bufferedAlerts = 0
         buffer.removeAll(keepingCapacity: true)
     }
 

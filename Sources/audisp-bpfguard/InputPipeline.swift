@@ -34,6 +34,9 @@ final class InputPipeline {
     /// Malformed input lines and BPF records skipped so far.
     var malformed: UInt64 { stream.malformed }
 
+    /// Alerts the output could not write.
+    var droppedAlerts: UInt64 { output.droppedAlerts }
+
     var statistics: EngineStatistics {
         var statistics = engine.statistics
         statistics.malformed = stream.malformed

@@ -76,6 +76,17 @@ final class OutputQueue: @unchecked Sendable {
         return true
     }
 
+    /// At exit, when the queue did not drain: the alerts still queued are lost; count them.
+    func countQueuedAsDropped() {
+        pthread_mutex_lock(mutex)
+        var index = 0
+        while index < count {
+            if ring[(head + index) % capacity]?.isAlert == true { dropped += 1 }
+            index += 1
+        }
+        pthread_mutex_unlock(mutex)
+    }
+
     var droppedAlerts: UInt64 {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -124,8 +135,14 @@ final class OutputQueue: @unchecked Sendable {
             let facility = reportFacility
             pthread_mutex_unlock(mutex)
 
-            write(item)
-            if droppedNow > reportedDropped {
+            let written = write(item)
+            if !written && item.isAlert {
+                // Standard output closed or failing: the alert is lost, and counted.
+                pthread_mutex_lock(mutex)
+                dropped += 1
+                pthread_mutex_unlock(mutex)
+            }
+            if droppedNow > reportedDropped && written {
                 // Output works again: say what was lost while it did not.
                 Syslog.send("alert output was blocked: dropped=\(droppedNow) alerts so far (\(droppedNow - reportedDropped) since the last report)",
                             priority: .warning, facility: facility)
@@ -139,12 +156,19 @@ final class OutputQueue: @unchecked Sendable {
         }
     }
 
-    private func write(_ item: Item) {
+    /// Whether the item was written (syslog(3) reports nothing: always true).
+    private func write(_ item: Item) -> Bool {
         switch item.destination {
         case .syslog(let facility, let priority):
             Syslog.send(item.text, priority: priority, facility: facility)
+            return true
         case .standardOutput:
-            try? FileIO.writeAll(1, Array((item.text + "\n").utf8))
+            do {
+                try FileIO.writeAll(1, Array((item.text + "\n").utf8))
+                return true
+            } catch {
+                return false
+            }
         }
     }
 }

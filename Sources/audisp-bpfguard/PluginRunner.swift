@@ -32,7 +32,7 @@ struct PluginRunner {
             if signals.reload != 0 { reloadPolicy() }
             if signals.report != 0 { writeStateReport() }
             if signals.stop != 0 {
-                diagnostics.log(.info, "stopping on SIGTERM")
+                diagnostics.log(.info, "stopping on \(signals.stop == SIGINT ? "SIGINT" : "SIGTERM") from the parent process")
                 drainAvailableInput(&buffer)
                 break
             }
@@ -61,13 +61,16 @@ struct PluginRunner {
             }
         }
         pipeline.finish()
+        // Alerts first, so that the summary counts those that could not be written.
+        let drained = queue.drain(milliseconds: Self.exitDrainMilliseconds)
+        if !drained { queue.countQueuedAsDropped() }
         let table = pipeline.engine.programs
         let lookupSummary = pipeline.lookups.map { " " + $0.summary } ?? ""
         diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: queue.droppedAlerts))\(lookupSummary)")
-        if !queue.drain(milliseconds: Self.exitDrainMilliseconds) {
+        if !drained {
             FileIO.printError("audisp-bpfguard: output still blocked at exit: queued alerts are lost")
         }
-        if let diagnosticQueue, diagnosticQueue !== queue { diagnosticQueue.drain(milliseconds: 500) }
+        if let diagnosticQueue { diagnosticQueue.drain(milliseconds: 500) }
         return 0
     }
 

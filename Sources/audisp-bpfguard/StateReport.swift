@@ -52,7 +52,10 @@ enum StateReport {
             if mkdir(directory, 0o750) != 0 && errno != EEXIST { return SystemCallError("mkdir \(directory)") }
         }
         let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        // Whatever is there (a FIFO would block the input loop, a link would redirect the
+        // write) goes: the report is always a new regular file, and opening never blocks.
+        if unlink(temporary) != 0 && errno != ENOENT { return SystemCallError("unlink \(temporary)") }
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o640)
         guard fd >= 0 else { return SystemCallError("open \(temporary)") }
         do {
             try FileIO.writeAll(fd, Array(text.utf8))

@@ -23,6 +23,9 @@ func runMain() -> Int32 {
     }
 
     let isPlugin = options.action == .plugin
+    // Handlers first: until they are installed a SIGHUP (auditd forwards them) kills us.
+    let signalsInstalled = !isPlugin || bpfguard_install_signal_handlers(1) == 0
+    let signalError = errno
     // Nothing of auditd's but our standard input and outputs (it leaks a pipe into plugins).
     if isPlugin { _ = bpfguard_close_inherited_descriptors() }
     let loaded: (policy: Policy, warnings: [PolicyDiagnostic])
@@ -99,8 +102,8 @@ func runMain() -> Int32 {
     case .replay(let files):
         return ReplayRunner(files: files, pipeline: pipeline, diagnostics: diagnostics).run()
     default:
-        if bpfguard_install_signal_handlers(1) != 0 {
-            diagnostics.log(.err, "cannot install signal handlers: \(String(cString: strerror(errno)))")
+        if !signalsInstalled {
+            diagnostics.log(.err, "cannot install signal handlers: \(String(cString: strerror(signalError)))")
             return 1
         }
         diagnostics.queue = diagnosticQueue

@@ -31,7 +31,7 @@ enum Paths {
 final class ChildProcess {
     let pid: pid_t
     private var stdinFD: Int32
-    private let stdoutFD: Int32
+    private var stdoutFD: Int32
     private let stderrFD: Int32
     private(set) var stdout: [UInt8] = []
     private(set) var stderr: [UInt8] = []
@@ -95,9 +95,14 @@ final class ChildProcess {
 
     func signal(_ signo: Int32) { kill(pid, signo) }
 
+    /// Closes our end of the child's standard output: its writes then fail with EPIPE.
+    func closeStdout() {
+        if stdoutFD >= 0 { Glibc.close(stdoutFD); stdoutFD = -1 }
+    }
+
     /// Reads whatever output is available, waiting at most `milliseconds`.
     func pump(milliseconds: Int32) {
-        var fds = [pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)]  // fd -1 is skipped
         guard poll(&fds, 2, milliseconds) > 0 else { return }
         var buffer = [UInt8](repeating: 0, count: 65536)
         for (index, fd) in [stdoutFD, stderrFD].enumerated() where fds[index].revents != 0 {
@@ -162,7 +167,7 @@ final class ChildProcess {
     deinit {
         closeStdin()
         if exitStatus == nil { kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
-        Glibc.close(stdoutFD)
+        if stdoutFD >= 0 { Glibc.close(stdoutFD) }
         Glibc.close(stderrFD)
     }
 

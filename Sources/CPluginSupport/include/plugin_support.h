@@ -4,15 +4,16 @@
 /* Signals the plugin acts on, recorded by async-signal-safe handlers and read by the
  * main loop between polls. */
 typedef struct {
-    int stop;    /* SIGTERM (from the parent in plugin mode) or SIGINT */
+    int stop;    /* the signal number of the SIGTERM or SIGINT that asked to stop, or 0 */
     int reload;  /* SIGHUP */
     int report;  /* SIGUSR1 */
 } bpfguard_signal_state;
 
 /* Installs the handlers without SA_RESTART, so that a blocking poll() returns EINTR.
- * With term_from_parent_only, a SIGTERM whose sender is not the parent process is
- * ignored (auditd's own plugins do the same: they stop when auditd tells them to, or at
- * end of input). SIGPIPE is ignored. Returns 0, or -1 with errno set. */
+ * With term_from_parent_only, a SIGTERM or SIGINT whose sender is not the parent process
+ * (or the kernel) is ignored: auditd's own plugins stop when auditd tells them to, or at end
+ * of input, and a stray Ctrl-C or kill must not switch detection off. SIGPIPE is ignored.
+ * Call it first thing: until then a SIGHUP kills the process. Returns 0, or -1 with errno. */
 int bpfguard_install_signal_handlers(int term_from_parent_only);
 
 /* Returns the signals received since the last call and clears them. */
