@@ -30,9 +30,11 @@ public enum AlertEscaping {
         return bare ? String(decoding: bytes, as: UTF8.self) : quoted(bytes)
     }
 
-    /// A JSON string literal. Valid UTF-8 is kept; `"`, `\` and control characters are
-    /// escaped; a byte that is not valid UTF-8 becomes the text `\xHH` (its backslash
-    /// escaped as `\\`), so the output is always valid JSON on one line.
+    /// A JSON string literal. Valid UTF-8 is kept; `"` and control characters are escaped;
+    /// a byte that is not valid UTF-8 becomes the text `\xHH`, and a backslash the text `\\`
+    /// (in JSON: `\\xHH`, `\\\\`), so that the string's text is the value in one escape
+    /// language — the byte 0xFF and the four characters `\xff` never look the same — and the
+    /// output is always valid JSON on one line.
     public static func json(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = [UInt8(ascii: "\"")]
         var index = 0
@@ -40,7 +42,7 @@ public enum AlertEscaping {
             let byte = bytes[index]
             if byte < 0x80 {
                 switch byte {
-                case UInt8(ascii: "\\"): out += Array("\\\\".utf8)
+                case UInt8(ascii: "\\"): out += Array("\\\\\\\\".utf8)
                 case UInt8(ascii: "\""): out += Array("\\\"".utf8)
                 case UInt8(ascii: "\n"): out += Array("\\n".utf8)
                 case UInt8(ascii: "\t"): out += Array("\\t".utf8)
@@ -69,8 +71,21 @@ public enum AlertEscaping {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Whether `bytes` are well-formed UTF-8.
+    public static func isValidUTF8(_ bytes: some Collection<UInt8>) -> Bool {
+        let array = Array(bytes)
+        var index = 0
+        while index < array.count {
+            if array[index] < 0x80 { index += 1; continue }
+            let length = validUTF8Length(array, at: index)
+            guard length > 0 else { return false }
+            index += length
+        }
+        return true
+    }
+
     /// Length of the well-formed UTF-8 sequence starting at `index`, or 0.
-    private static func validUTF8Length(_ bytes: [UInt8], at index: Int) -> Int {
+    static func validUTF8Length(_ bytes: [UInt8], at index: Int) -> Int {
         let lead = bytes[index]
         let length: Int
         var low: UInt8 = 0x80, high: UInt8 = 0xBF

@@ -15,13 +15,17 @@ public struct AuditRecordHeader: Hashable, Sendable {
         if line.starts(with: Literal.node) {
             let start = Literal.node.count
             index = start
+            var nonASCII = false
             while index < line.count, line[index] != UInt8(ascii: " ") {
                 // Control bytes (0x1D separates ENRICHED fields) would change how libauparse
                 // cuts the line, and libauparse reads only the first 340 bytes of a node.
                 guard line[index] > 0x20, line[index] != 0x7F else { return nil }
+                nonASCII = nonASCII || line[index] >= 0x80
                 index += 1
             }
             guard index > start, index - start <= maximumNodeLength, index < line.count else { return nil }
+            // Node names become text: two names that differ only in invalid UTF-8 would merge.
+            if nonASCII, !AlertEscaping.isValidUTF8(line[start..<index]) { return nil }
             node = start..<index
             index += 1
         }

@@ -27,6 +27,9 @@ public struct Glob: Hashable, Sendable {
 
     public var isLiteral: Bool { segments.count == 1 }
 
+    /// The bytes a literal pattern matches (the first segment otherwise).
+    public var literalBytes: [UInt8] { segments[0] }
+
     public func matches(_ subject: [UInt8]) -> Bool {
         if segments.count == 1 { return subject == segments[0] }
         let first = segments[0], last = segments[segments.count - 1]

@@ -22,6 +22,9 @@ public struct PolicyParser {
         var column: Int
         var members: [(token: PolicyToken, line: Int)]
         var used = false
+        /// Compiled once per field it is tested with (nil: its members failed to compile
+        /// for that field, already reported).
+        var compiled: [RuleField: CompiledSet?] = [:]
     }
 
     private struct RuleLine {
@@ -111,6 +114,12 @@ public struct PolicyParser {
             if let definition = sets[name], !definition.used {
                 warning(definition.line, definition.column, "set '%\(name)' is defined but never used")
             }
+        }
+        if text.contains(UInt8(ascii: "\r")) && !text.contains(UInt8(ascii: "\n")) {
+            warning(1, 1, "the file's lines end in CR only (old Mac style): it is read as one line; convert it to LF line endings")
+        }
+        if ruleLines.isEmpty {
+            warning(1, 1, "the policy has no rules: every event gets the default (\(settings.defaultAction.rawValue)), and nothing is detected unless default = alert")
         }
         if let catchAll = rules.firstIndex(where: { $0.conditions.isEmpty }), catchAll + 1 < rules.count {
             for rule in rules[(catchAll + 1)...] {
@@ -362,7 +371,10 @@ public struct PolicyParser {
             return nil
         }
         definition.used = true
-        sets[name] = definition
+        if let compiled = definition.compiled[field] {
+            sets[name] = definition
+            return compiled.map { Condition(field: field, comparison: comparison, pattern: .set($0)) }
+        }
         var members: [ValuePattern] = []
         var failed = false
         for member in definition.members {
@@ -373,8 +385,10 @@ public struct PolicyParser {
                 failed = true
             }
         }
-        if failed { return nil }
-        return Condition(field: field, comparison: comparison, pattern: .set(name: name, members: members))
+        let compiled = failed ? nil : CompiledSet(name: name, members: members)
+        definition.compiled[field] = .some(compiled)
+        sets[name] = definition
+        return compiled.map { Condition(field: field, comparison: comparison, pattern: .set($0)) }
     }
 
     /// Compiles one literal value for `field`. Errors are placed at `line:column`, with

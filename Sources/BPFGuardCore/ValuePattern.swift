@@ -7,8 +7,8 @@ public indirect enum ValuePattern: Hashable, Sendable {
     case range(ClosedRange<UInt64>)
     /// A string literal or `*` glob.
     case glob(Glob)
-    /// `%NAME`: any member matches.
-    case set(name: String, members: [ValuePattern])
+    /// `%NAME`: any member matches (compiled once per set and field, shared).
+    case set(CompiledSet)
 
     /// Whether `value` (nil: unknown) is described by this pattern.
     public func contains(_ value: FieldValue?) -> Bool {
@@ -26,8 +26,8 @@ public indirect enum ValuePattern: Hashable, Sendable {
             case .list(let items)?: return items.contains { glob.matches($0) }
             default: return false
             }
-        case .set(_, let members):
-            return members.contains { $0.contains(value) }
+        case .set(let set):
+            return set.contains(value)
         }
     }
 }

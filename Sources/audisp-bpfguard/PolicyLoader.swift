@@ -11,7 +11,8 @@ enum PolicyLoader {
         /// One line per problem, compiler-style.
         var lines: [String] {
             switch self {
-            case .unreadable(let path, let error): ["\(path): error: cannot read the policy: \(error)"]
+            // The compiler-style form of every other policy error, so that tools read it too.
+            case .unreadable(let path, let error): ["\(path):1:1: error: cannot read the policy: \(error)"]
             case .invalid(let diagnostics): diagnostics.map(\.description)
             }
         }

@@ -61,10 +61,13 @@ import Testing
     }
 
     @Test func jsonEscaping() {
-        #expect(AlertEscaping.json(Array("a\nb\t\u{1}\u{7f}\\\"".utf8)) == #""a\nb\t\u0001\u007f\\\"""#)
+        #expect(AlertEscaping.json(Array("a\nb\t\u{1}\u{7f}\\\"".utf8)) == #""a\nb\t\u0001\u007f\\\\\"""#, "a backslash is the text \\")
         #expect(AlertEscaping.json([0x2F, 0xFF, 0xC3]) == #""/\\xff\\xc3""#, "invalid UTF-8 becomes \\xHH text")
         #expect(AlertEscaping.json(Array("\u{2028}é😀".utf8)) == "\"\\u2028é😀\"")
         #expect(AlertEscaping.json([0xED, 0xA0, 0x80]) == #""\\xed\\xa0\\x80""#, "UTF-16 surrogates are not valid UTF-8")
+        // Issue 8: the byte 0xFF and the literal text \xff must not give the same JSON.
+        #expect(AlertEscaping.json([0xFF]) != AlertEscaping.json(Array("\\xff".utf8)))
+        #expect(AlertEscaping.json(Array("\\xff".utf8)) == #""\\\\xff""#)
     }
 
     @Test func quotedEscaping() {

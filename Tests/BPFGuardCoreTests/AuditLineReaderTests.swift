@@ -114,6 +114,10 @@ import Testing
             #expect(header("node=\(node) type=BPF msg=audit(1.000:1): prog-id=5 op=LOAD") == nil, "\(Array(node.utf8).prefix(8))")
         }
         #expect(header("node=h\u{E9}te type=BPF msg=audit(1.000:1): prog-id=5 op=LOAD") != nil, "UTF-8 host names stay valid")
+        var invalid = Array("node=h".utf8) + [0xFF] + Array(" type=BPF msg=audit(1.000:1): prog-id=5 op=LOAD".utf8)
+        #expect(invalid.withUnsafeBufferPointer { AuditRecordHeader.parse($0) } == nil, "invalid UTF-8 would become U+FFFD and merge nodes")
+        invalid = Array("node=h".utf8) + [0xC3, 0xA9] + Array(" type=BPF msg=audit(1.000:1): prog-id=5 op=LOAD".utf8)
+        #expect(invalid.withUnsafeBufferPointer { AuditRecordHeader.parse($0) } != nil)
     }
 
     @Test func aMalformedStampIsCountedAndTheNextRecordStillCounts() {

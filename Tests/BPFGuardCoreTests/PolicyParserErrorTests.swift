@@ -135,3 +135,39 @@ import Testing
         ])
     }
 }
+
+/// Policies that used to pass silently or cost without bound (issue 8, section 5).
+@Suite struct PolicyHardeningTests {
+    @Test func aCROnlyPolicyAndAPolicyWithoutRulesAreWarnedAbout() {
+        let result = parse("# policy\ralert x op=load\r")
+        #expect(result.policy?.rules.isEmpty == true)
+        #expect(result.warnings.map(\.description) == [
+            "test.policy:1:1: warning: the file's lines end in CR only (old Mac style): it is read as one line; convert it to LF line endings",
+            "test.policy:1:1: warning: the policy has no rules: every event gets the default (allow), and nothing is detected unless default = alert",
+        ])
+        #expect(parse("alert x op=load\r\n").warnings.isEmpty, "CRLF files are fine")
+    }
+
+    @Test func aLargeSetUsedByManyRulesIsCompiledOnceAndShared() throws {
+        let members = (0..<5000).map { "/opt/vendor\($0)/bin/agent" }.joined(separator: ",\n  ")
+        let rules = (0..<200).map { "allow op=load exe=%big uid=\($0)" }.joined(separator: "\n")
+        let policy = try compiledPolicy("%big = \(members), /usr/lib/*/agent\n\(rules)\nalert other op=load\n")
+        var sets: [ObjectIdentifier] = []
+        for rule in policy.rules {
+            for condition in rule.conditions { if case .set(let set) = condition.pattern { sets.append(ObjectIdentifier(set)) } }
+        }
+        #expect(sets.count == 200)
+        #expect(Set(sets).count == 1, "one compiled set shared by every rule")
+        let member = RuleSubject(event: load(1, by: process(uid: 150, exe: "/opt/vendor4321/bin/agent")), loader: process(uid: 150, exe: "/opt/vendor4321/bin/agent"))
+        #expect(decide(policy, member) == nil)
+        let globbed = RuleSubject(event: load(1), loader: process(uid: 3, exe: "/usr/lib/x86/agent"))
+        #expect(decide(policy, globbed) == nil, "glob members still match")
+        let other = RuleSubject(event: load(1), loader: process(uid: 3, exe: "/opt/vendor/bin/agent"))
+        #expect(decide(policy, other) == "other")
+    }
+
+    @Test func aSetFailingForAFieldIsReportedOnce() {
+        let result = parse("%s = abc, 12\nalert a op=load uid=%s\nalert b op=load uid=%s\n")
+        #expect(result.errors.count == 1, "\(result.errors.map(\.description))")
+    }
+}

@@ -72,7 +72,7 @@ import Testing
     @Test func missingPolicyFile() {
         let run = ChildProcess.run([Paths.plugin, "--check", "--policy", "/nonexistent/bpfguard.policy"])
         #expect(run.exitStatus == 1)
-        #expect(run.stderrText == "/nonexistent/bpfguard.policy: error: cannot read the policy: open: No such file or directory\n")
+        #expect(run.stderrText == "/nonexistent/bpfguard.policy:1:1: error: cannot read the policy: open: No such file or directory\n")
     }
 
     @Test func invalidPolicyStopsPluginModeWithExit1() {
