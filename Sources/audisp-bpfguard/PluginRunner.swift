@@ -24,12 +24,14 @@ struct PluginRunner {
     static let exitDrainMilliseconds = 3000
 
     func run() -> Int32 {
+        let reloader = PolicyReloader(path: policyPath)
         var buffer = [UInt8](repeating: 0, count: 65536)
         var lastAged = Clock.monotonicMilliseconds()
         var endOfInput = false
         while !endOfInput {
             let signals = bpfguard_take_signals()
-            if signals.reload != 0 { reloadPolicy() }
+            if signals.reload != 0 && !reloader.request() { apply(PolicyLoader.load(policyPath)) }
+            if let outcome = reloader.take() { apply(outcome) }
             if signals.report != 0 { writeStateReport() }
             if signals.stop != 0 {
                 diagnostics.log(.info, "stopping on \(signals.stop == SIGINT ? "SIGINT" : "SIGTERM") from the parent process")
@@ -37,7 +39,7 @@ struct PluginRunner {
                 break
             }
             var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            let timeout = pipeline.hasOpenEvents ? Self.openEventPollMilliseconds : Self.pollTimeoutMilliseconds
+            let timeout = pipeline.hasOpenEvents || reloader.isRunning ? Self.openEventPollMilliseconds : Self.pollTimeoutMilliseconds
             let ready = poll(&descriptor, 1, timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
@@ -95,10 +97,10 @@ struct PluginRunner {
         }
     }
 
-    /// SIGHUP: a valid new policy replaces the old one; an invalid one is reported and the
-    /// old one stays in force. The program table is kept.
-    private func reloadPolicy() {
-        switch PolicyLoader.load(policyPath) {
+    /// After SIGHUP: a valid new policy replaces the old one; an invalid one is reported and
+    /// the old one stays in force. The program table is kept.
+    private func apply(_ outcome: PolicyReloader.Outcome) {
+        switch outcome {
         case .success(let loaded):
             for warning in loaded.warnings { diagnostics.log(.warning, warning.description) }
             if loaded.policy.settings.facility != diagnostics.facility {

@@ -86,3 +86,30 @@ import Testing
         #expect(replay.stderrText.contains(" alerts=3 dropped=3 "), "\(replay.stderrText)")
     }
 }
+
+/// A reload runs beside the input loop: a policy that takes long to read does not stop alerts.
+@Suite struct PolicyReloadTests {
+    @Test func inputIsReadWhileAReloadWaits() throws {
+        let policyPath = temporaryFile(PluginModeTests.policy)
+        let plugin = ChildProcess([Paths.plugin, "--policy", policyPath, "--output", "stdout", "--no-lookup"])
+        #expect(plugin.waitFor(seconds: 10) { $0.stderrText.contains("started") })
+        // The policy becomes a FIFO: reading it blocks until we write the new text.
+        unlink(policyPath)
+        #expect(mkfifo(policyPath, 0o600) == 0)
+        plugin.signal(SIGHUP)
+        plugin.write(PluginModeTests.loadEvent(serial: 1, progID: 1, uid: 1000))
+        #expect(plugin.waitFor(seconds: 10) { $0.stdoutLines.count == 1 }, "the input loop waited for the reload")
+        #expect(plugin.stdoutLines.first?.hasPrefix("alert=unexpected-uid ") == true, "the old policy is in force meanwhile")
+        let writer = open(policyPath, O_WRONLY)
+        #expect(writer >= 0)
+        let text = Array("alert renamed op=load\n".utf8)
+        #expect(text.withUnsafeBytes { Glibc.write(writer, $0.baseAddress, $0.count) } == text.count)
+        close(writer)
+        #expect(plugin.waitFor(seconds: 10) { $0.stderrText.contains("policy reloaded from \(policyPath)") })
+        plugin.write(PluginModeTests.loadEvent(serial: 2, progID: 2, uid: 1000))
+        #expect(plugin.waitFor(seconds: 10) { $0.stdoutLines.count == 2 })
+        #expect(plugin.stdoutLines.last?.hasPrefix("alert=renamed ") == true)
+        plugin.closeStdin()
+        #expect(plugin.wait() == 0)
+    }
+}
