@@ -19,6 +19,12 @@ let package = Package(
             pkgConfig: "libcap-ng",
             providers: [.apt(["libcap-ng-dev"]), .yum(["libcap-ng-devel"])]
         ),
+        // libaudit (audit-userspace): the kernel's audit status and rules, for --check-audit.
+        .systemLibrary(
+            name: "CAudit",
+            pkgConfig: "audit",
+            providers: [.apt(["libaudit-dev"]), .yum(["audit-libs-devel"])]
+        ),
         // libbpf: kernel lookups of programs by prog-id.
         .systemLibrary(
             name: "CBPF",
@@ -34,7 +40,7 @@ let package = Package(
         // The plugin: command line, stdin loop, signals, syslog.
         .executableTarget(
             name: "audisp-bpfguard",
-            dependencies: ["BPFGuardCore", "BPFGuardAudit", "CBPF", "CCapNG", "CPluginSupport"]
+            dependencies: ["BPFGuardCore", "BPFGuardAudit", "CAudit", "CBPF", "CCapNG", "CPluginSupport"]
         ),
         .testTarget(name: "BPFGuardCoreTests", dependencies: ["BPFGuardCore"]),
         .testTarget(name: "BPFGuardAuditTests", dependencies: ["BPFGuardAudit", "BPFGuardCore"]),

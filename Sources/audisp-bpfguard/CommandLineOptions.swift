@@ -13,6 +13,8 @@ struct CommandLineOptions {
         /// Saved audit logs (`-` is stdin), then exit.
         case replay([String])
         case check
+        /// `--check-audit`: what in the kernel's audit configuration would blind the plugin.
+        case checkAudit
         case version
         case help
     }
@@ -49,7 +51,7 @@ struct CommandLineOptions {
     static func parse(_ arguments: [String]) throws(UsageError) -> CommandLineOptions {
         var options = CommandLineOptions()
         var replayFiles: [String]?
-        var check = false, version = false, help = false
+        var check = false, checkAudit = false, version = false, help = false
         var index = 0
         func value(for option: String, inline: String?) throws(UsageError) -> String {
             if let inline { return inline }
@@ -86,6 +88,7 @@ struct CommandLineOptions {
                 guard !files.isEmpty else { throw UsageError(message: "option '--replay' needs at least one file ('-' for standard input)") }
                 replayFiles = (replayFiles ?? []) + files
             case "--check": check = true
+            case "--check-audit": checkAudit = true
             case "--no-prefilter": options.prefilter = false
             case "--lookup": options.lookup = true
             case "--no-lookup": options.lookup = false
@@ -98,7 +101,7 @@ struct CommandLineOptions {
                 if argument.hasPrefix("-") { throw UsageError(message: "unknown option '\(argument)'") }
                 throw UsageError(message: "unexpected argument '\(argument)' (audit logs to replay go after --replay)")
             }
-            if inline != nil, ["--check", "--version", "--help", "--no-prefilter", "--lookup", "--no-lookup"].contains(name) {
+            if inline != nil, ["--check", "--check-audit", "--version", "--help", "--no-prefilter", "--lookup", "--no-lookup"].contains(name) {
                 throw UsageError(message: "option '\(name)' takes no value")
             }
             index += 1
@@ -106,6 +109,13 @@ struct CommandLineOptions {
         if help { options.action = .help; return options }
         if version { options.action = .version; return options }
         if check && replayFiles != nil { throw UsageError(message: "--check and --replay cannot be used together") }
+        if checkAudit {
+            guard !check, replayFiles == nil, options.output == nil else {
+                throw UsageError(message: "--check-audit cannot be used with --check, --replay or --output")
+            }
+            options.action = .checkAudit
+            return options
+        }
         if check {
             options.action = .check
             if options.output != nil { throw UsageError(message: "--output has no effect with --check") }
@@ -118,6 +128,7 @@ struct CommandLineOptions {
     static let usage = """
     Usage: audisp-bpfguard [--policy PATH] [--output syslog|stdout|json] [--replay FILE…] [--check]
                            [--lookup|--no-lookup] [--state-file PATH] [--no-prefilter]
+           audisp-bpfguard --check-audit
            audisp-bpfguard --version | --help
 
     An auditd plugin that raises alerts on suspicious eBPF program loads and unloads, from
@@ -135,6 +146,9 @@ struct CommandLineOptions {
                         standard input) instead of running as a plugin, then exit
       --check           validate the policy: a one-line summary and exit 0, or the errors
                         on standard error and exit 1
+      --check-audit     read the kernel's audit status and rules (root) and report what
+                        would hide BPF loads or their loaders from the plugin; exit 0
+                        when nothing does, 1 when something does, 3 when they cannot be read
       --lookup          look each loaded program up in the kernel by prog-id (type, name,
                         tag, helpers; the loader from /proc when the record has none):
                         the default in plugin mode, off with --replay

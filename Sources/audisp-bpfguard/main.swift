@@ -18,6 +18,8 @@ func runMain() -> Int32 {
     case .version:
         print("audisp-bpfguard \(bpfguardVersion)")
         return 0
+    case .checkAudit:
+        return checkAudit()
     case .check, .plugin, .replay:
         break
     }
@@ -119,6 +121,23 @@ func runMain() -> Int32 {
         return PluginRunner(policyPath: options.policyPath, pipeline: pipeline, diagnostics: diagnostics, queue: queue!, diagnosticQueue: diagnosticQueue,
                             stateFilePath: options.stateFilePath).run()
     }
+}
+
+/// `--check-audit`: one line per finding, compiler-style, most serious first.
+func checkAudit() -> Int32 {
+    let configuration: AuditConfiguration
+    do {
+        configuration = try AuditConfigurationReader.read()
+    } catch {
+        FileIO.printError("audisp-bpfguard: error: \(error.description)")
+        return 3
+    }
+    let findings = AuditConfigurationCheck.findings(configuration, bpfSyscalls: AuditConfigurationReader.bpfSyscallNumbers())
+    for finding in findings { print(finding.description) }
+    let errors = findings.filter { $0.severity == .error }.count
+    print("audit: \(configuration.rules.count) rules, enabled \(configuration.enabled), backlog limit \(configuration.backlogLimit): "
+          + (errors == 0 ? "nothing hides BPF loads from the plugin" : "\(errors) problem\(errors == 1 ? "" : "s") hide BPF loads or their loaders"))
+    return errors == 0 ? 0 : 1
 }
 
 exit(runMain())

@@ -34,7 +34,8 @@ AUDIT_LOG_DIR=$CAP_WORK/auditlog
 LOADER=$CAP_WORK/bpfload
 PY=/usr/bin/python3
 ALL_SCENARIOS="root-known-loader root-unknown-path unprivileged-capbpf pinned space-in-path
-deleted-exe program-types raw-format node-prefix killed-loader daemon-hup with-bpf-rule busy-sample system-path"
+deleted-exe program-types raw-format node-prefix killed-loader daemon-hup with-bpf-rule busy-sample system-path
+audit-config-changes"
 
 # run CMD...: echo the command into the run notes, run it, keep its output there too.
 run() {
@@ -160,6 +161,29 @@ scenario_daemon_hup() {
 	run "$LOADER" --name after_hup
 }
 
+scenario_audit_config_changes() {
+	# What a plugin sees when audit itself is reconfigured (issue 12): rules that hide BPF
+	# loads, excludes on BPF records, audit disabled and re-enabled, rules deleted, and a
+	# load without audit context while "-a never,task" is in force.
+	local r backlog
+	backlog=$(auditctl -s | sed -n 's/^backlog_limit //p')
+	for r in "never,task" "exclude,always -F msgtype=BPF" "never,exit -F arch=b64 -S bpf" \
+	         "always,exit -F arch=b64 -S bpf -F a0=5 -F success=0 -k bpf-load-failed"; do
+		run auditctl -a $r
+	done
+	run "$LOADER" --name no_context
+	run auditctl -d never,task
+	run auditctl -d exclude,always -F msgtype=BPF
+	run auditctl -d never,exit -F arch=b64 -S bpf
+	run auditctl -b 320
+	run auditctl -e 0
+	run "$LOADER" --name while_disabled
+	run auditctl -e 1
+	run "$LOADER" --name after_enable
+	run auditctl -D
+	auditctl -b "$backlog" >/dev/null   # restored (not part of the capture)
+}
+
 scenario_with_bpf_rule() {
 	# The same two loads as root-unknown-path, with a syscall rule on bpf(): the LOAD's
 	# SYSCALL carries key="bpf-load", and every other bpf() call (here the loader's
@@ -278,7 +302,7 @@ capture_one() {
 	cap_stop_auditd
 	cap_wait_pid_gone "$ppid" 100 || cap_die "capture plugin (pid $ppid) did not exit after auditd stopped"
 	install -m 0644 "$STREAM" "$OUT/$name.log"
-	if [ "$name" = root-unknown-path ] || [ "$name" = daemon-hup ]; then
+	if [ "$name" = root-unknown-path ] || [ "$name" = daemon-hup ] || [ "$name" = audit-config-changes ]; then
 		install -m 0644 "$AUDIT_LOG_DIR/audit.log" "$OUT/$name.audit-log"
 	fi
 	cap_log "  -> $OUT/$name.log ($(wc -l <"$OUT/$name.log") lines, $(grep -c 'op=LOAD' "$OUT/$name.log") LOAD, $(grep -c 'op=UNLOAD' "$OUT/$name.log") UNLOAD)"
