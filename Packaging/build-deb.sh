@@ -116,6 +116,7 @@ install -m 0644 "$ROOT/README.md" "$DOC/README.md"
 install -m 0644 "$PACKAGING/debian/copyright" "$DOC/copyright"
 gzip -9n <"$PACKAGING/debian/changelog" >"$DOC/changelog.Debian.gz"
 install -m 0644 "$PACKAGING/rsyslog/$PACKAGE.conf" "$DOC/examples/rsyslog-$PACKAGE.conf"
+install -m 0644 "$PACKAGING/audit-rules/bpfguard.rules" "$DOC/examples/bpfguard.rules"
 
 install -d -m 0755 "$PKG/usr/share/lintian/overrides"
 install -m 0644 "$PACKAGING/debian/lintian-overrides" "$PKG/usr/share/lintian/overrides/$PACKAGE"

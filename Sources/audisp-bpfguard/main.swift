@@ -136,7 +136,7 @@ func checkAudit() -> Int32 {
     for finding in findings { print(finding.description) }
     let errors = findings.filter { $0.severity == .error }.count
     print("audit: \(configuration.rules.count) rules, enabled \(configuration.enabled), backlog limit \(configuration.backlogLimit): "
-          + (errors == 0 ? "nothing hides BPF loads from the plugin" : "\(errors) problem\(errors == 1 ? "" : "s") hide BPF loads or their loaders"))
+          + (errors == 0 ? "nothing hides BPF loads from the plugin" : (errors == 1 ? "1 problem hides" : "\(errors) problems hide") + " BPF loads or their loaders"))
     return errors == 0 ? 0 : 1
 }
 

@@ -56,6 +56,24 @@ import Testing
         #expect(disabled.exitStatus == 1)
     }
 
+    @Test(.enabled(if: CheckAuditTests.usable, "\(CheckAuditTests.unusableReason ?? "")")) func theShippedRulesFileLoadsAndBlindsNothing() throws {
+        let rulesBefore = auditctl("-l").stdoutText
+        try #require(rulesBefore.hasPrefix("No rules"), "the kernel already has audit rules; not touching them: \(rulesBefore)")
+        let enabled = status("enabled") ?? "0", backlog = status("backlog_limit") ?? "64"
+        defer {
+            _ = auditctl("-D")
+            _ = auditctl("-b", backlog)
+            _ = auditctl("-e", enabled)
+        }
+        #expect(auditctl("-e", "1").exitStatus == 0)
+        let load = auditctl("-R", Paths.repository + "/Packaging/audit-rules/bpfguard.rules")
+        #expect(load.exitStatus == 0, "\(load.stderrText)")
+        #expect(auditctl("-l").stdoutLines.count == 4, "the four active rules")
+        let check = ChildProcess.run([Paths.plugin, "--check-audit"])
+        #expect(check.exitStatus == 0, "\(check.stdoutText)")
+        #expect(check.stdoutText.contains("audit: 4 rules, enabled 1, backlog limit 8192: nothing hides BPF loads from the plugin"))
+    }
+
     @Test func aUserWithoutPrivilegesGetsAClearError() throws {
         guard getuid() == 0 else { print("skipped: needs root to drop to nobody"); return }
         let run = ChildProcess.run(["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", Paths.plugin, "--check-audit"])
