@@ -83,7 +83,7 @@ final class InputPipeline {
     }
 
     func replacePolicy(_ policy: Policy) {
-        lookups?.localNode = policy.settings.localNode
+        lookups?.configuredNode = policy.settings.localNode
         engine.replacePolicy(policy)
         output.setFacility(policy.settings.facility)
     }

@@ -7,8 +7,13 @@ final class KernelLookups {
     let programs: KernelPrograms
     let finder: ProcLoaderFinder
     /// Events from this node are local too (auditd's `name_format` puts a node on local
-    /// records); events from other nodes are never looked up.
-    var localNode: String?
+    /// records); events from other nodes are never looked up. The policy's `local_node`,
+    /// else the name auditd.conf gives this host.
+    var localNode: String? { configuredNode ?? auditdNode }
+    /// The policy's `local_node` (replaced on reload).
+    var configuredNode: String?
+    /// The node name read from auditd.conf at start-up.
+    let auditdNode: String?
 
     private(set) var lookups: UInt64 = 0
     private(set) var gone: UInt64 = 0
@@ -17,10 +22,11 @@ final class KernelLookups {
     private(set) var recoveryMisses: UInt64 = 0
     private(set) var lastFailure: String?
 
-    init(programs: KernelPrograms, finder: ProcLoaderFinder = ProcLoaderFinder(), localNode: String?) {
+    init(programs: KernelPrograms, finder: ProcLoaderFinder = ProcLoaderFinder(), configuredNode: String?, auditdNode: String? = nil) {
         self.programs = programs
         self.finder = finder
-        self.localNode = localNode
+        self.configuredNode = configuredNode
+        self.auditdNode = auditdNode
     }
 
     func isLocal(_ event: BPFEvent) -> Bool {

@@ -88,7 +88,16 @@ func runMain() -> Int32 {
     if options.effectiveLookup {
         let scanner = KernelPrograms.loadHelperScanner()
         if scanner == nil { diagnostics.log(.warning, "no kernel symbol addresses in /proc/kallsyms: the helpers programs call stay unknown") }
-        lookups = KernelLookups(programs: KernelPrograms(scanner: scanner), localNode: loaded.policy.settings.localNode)
+        // Plugin mode: this host's node name as auditd writes it (replayed logs may come from
+        // elsewhere: there only the policy's local_node says which records are local).
+        let auditdNode = isPlugin ? LocalNodeName.resolve() : (name: nil, source: "")
+        lookups = KernelLookups(programs: KernelPrograms(scanner: scanner), configuredNode: loaded.policy.settings.localNode,
+                                auditdNode: auditdNode.name)
+        if isPlugin {
+            let node = loaded.policy.settings.localNode.map { "\($0) (policy local_node)" }
+                ?? auditdNode.name.map { "\($0) (\(auditdNode.source))" } ?? "none (\(auditdNode.source))"
+            diagnostics.log(.info, "this host's node name: \(node); records without node= are this host's too")
+        }
     }
 
     let pipeline: InputPipeline

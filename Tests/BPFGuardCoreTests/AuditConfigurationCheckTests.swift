@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import BPFGuardCore
 
@@ -48,5 +49,37 @@ import Testing
         let findings = AuditConfigurationCheck.findings(AuditConfiguration(enabled: 1, backlogLimit: 64, daemonPID: 0, rules: []), bpfSyscalls: Self.bpf)
         #expect(findings.map(\.severity) == [.warning, .warning, .note])
         #expect(findings[0].description.hasPrefix("audit: warning: backlog limit 64 is under 8192"))
+    }
+}
+
+/// auditd.conf's `name_format` and `name`, read as auditd reads them.
+@Suite struct AuditdNodeNamingTests {
+    @Test func theFormatsAuditdKnows() {
+        func naming(_ text: String) -> AuditdNodeNaming { AuditdNodeNaming.parse(auditdConf: Array(text.utf8)) }
+        #expect(naming("local_events = yes\nname_format = NONE\n").format == .none)
+        #expect(naming("name_format=hostname").nodeName(hostname: "web 1", canonicalName: nil, numericAddress: nil) == "web_1")
+        #expect(naming("  NAME_FORMAT = fqd  # comment\n").nodeName(hostname: "web1", canonicalName: "web1.example.org", numericAddress: nil) == "web1.example.org")
+        #expect(naming("name_format = numeric\r\n").nodeName(hostname: "web1", canonicalName: nil, numericAddress: "10.0.0.7") == "10.0.0.7")
+        #expect(naming("name_format = user\nname = rack7-db\n").nodeName(hostname: "web1", canonicalName: nil, numericAddress: nil) == "rack7-db")
+        #expect(naming("name_format = user\n").nodeName(hostname: "web1", canonicalName: nil, numericAddress: nil) == nil, "auditd refuses user without name")
+        #expect(naming("# name_format = hostname\n").format == .none)
+    }
+
+    @Test func thisMachinesAuditdConf() throws {
+        guard let file = fopen("/etc/audit/auditd.conf", "r") else { print("skipped: no /etc/audit/auditd.conf (apt-get install auditd)"); return }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count == 0 { break }
+            bytes += chunk[..<count]
+        }
+        fclose(file)
+        // Debian's default: name_format = NONE.
+        let naming = AuditdNodeNaming.parse(auditdConf: bytes)
+        let text = String(decoding: bytes, as: UTF8.self)
+        let line = text.split(separator: "\n").first { $0.lowercased().hasPrefix("name_format") }
+        let expected = line.map { String($0.split(separator: "=")[1].filter { $0 != " " && $0 != "\t" }).lowercased() } ?? "none"
+        #expect(naming.format.rawValue == expected)
     }
 }

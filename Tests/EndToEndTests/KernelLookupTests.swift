@@ -189,3 +189,40 @@ struct KernelLookupTests {
         #expect(looked.alerts.first?["prog-name"] == "replayed")
     }
 }
+
+/// The plugin reads how auditd names this host (auditd.conf `name_format`) and looks up the
+/// records of that node in its own kernel without a hand-set `local_node` (issue 13).
+@Suite(.serialized, .enabled(if: BPFLoader.isAvailable, "\(BPFLoader.unavailableReason ?? "")"))
+struct LocalNodeNameTests {
+    static let conf = "/etc/audit/auditd.conf"
+
+    @Test func recordsNamedAfterThisHostAreLookedUp() throws {
+        guard access(Self.conf, W_OK) == 0 else { print("skipped: \(Self.conf) not writable (not root, or auditd not installed)"); return }
+        let original = try readFile(Self.conf)
+        defer { replaceFile(Self.conf, with: String(decoding: original, as: UTF8.self)) }
+        var text = String(decoding: original, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.lowercased().hasPrefix("name_format") && !$0.lowercased().hasPrefix("name ") && !$0.lowercased().hasPrefix("name=") }
+            .joined(separator: "\n")
+        text += "\nname_format = user\nname = bpfguard-test-node\n"
+        replaceFile(Self.conf, with: text)
+
+        let loader = try #require(BPFLoader.Running(["--name", "node_named"]))
+        let policy = temporaryFile("alert any op=load\n")
+        let plugin = ChildProcess([Paths.plugin, "--policy", policy, "--output", "stdout"])
+        #expect(plugin.waitFor(seconds: 10) { $0.stderrText.contains("started") })
+        #expect(plugin.stderrText.contains("this host's node name: bpfguard-test-node (/etc/audit/auditd.conf: name_format = user)"))
+        plugin.write(onNode("bpfguard-test-node", KernelLookupTests.loadEvent(loader.programIDs[0], serial: 1)))
+        plugin.write(onNode("other-host", KernelLookupTests.loadEvent(loader.programIDs[0], serial: 2)))
+        #expect(plugin.waitFor(seconds: 10) { $0.stdoutLines.count == 2 })
+        let alerts = plugin.alerts
+        #expect(alerts.first?["prog-name"] == "node_named", "this host's records are looked up")
+        #expect(alerts.last?["prog-name"] == "?", "another node's records never are")
+        plugin.closeStdin()
+        plugin.wait()
+    }
+}
+
+/// Every record line of `event`, prefixed with `node=NAME ` as auditd's name_format writes it.
+private func onNode(_ name: String, _ event: String) -> String {
+    event.split(separator: "\n").map { "node=\(name) \($0)\n" }.joined()
+}
