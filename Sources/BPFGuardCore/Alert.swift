@@ -28,6 +28,19 @@ public enum AlertValue: Hashable, Sendable {
     case milliseconds(UInt64)
     /// Names (helpers): comma-separated as text (`none` when empty), an array in JSON.
     case names([String])
+    /// Counts by label (alerts held back by the cap): `a:3,b:2` as text, an object in JSON.
+    case counts([LabelCount])
+}
+
+/// How many alerts of one label.
+public struct LabelCount: Hashable, Sendable {
+    public var label: String
+    public var count: UInt64
+
+    public init(label: String, count: UInt64) {
+        self.label = label
+        self.count = count
+    }
 }
 
 /// Turns an alert into its ordered fields and renders them as the syslog message line
@@ -85,27 +98,33 @@ public enum AlertFormatter {
     }
 
     /// The syslog message: one line of `key=value` pairs.
-    public static func line(_ alert: Alert) -> String {
-        fields(of: alert).map { "\($0.key)=\(text($0.value))" }.joined(separator: " ")
-    }
+    public static func line(_ alert: Alert) -> String { line(fields: fields(of: alert)) }
 
     /// One JSON object on one line; keys in snake_case, numbers as numbers, unknown as null.
-    public static func json(_ alert: Alert) -> String {
-        let members = fields(of: alert).map { field -> String in
-            let key = String(field.key.map { $0 == "-" ? "_" : $0 })
-            let value: String
-            switch field.value {
-            case .unknown: value = "null"
-            case .number(let number), .milliseconds(let number): value = String(number)
-            case .string(let bytes), .token(let bytes): value = AlertEscaping.json(bytes)
-            case .word(let word):
-                value = field.key == "rule" && word != "default" ? word : AlertEscaping.json(Array(word.utf8))
-            case .names(let names):
-                value = "[" + names.map { AlertEscaping.json(Array($0.utf8)) }.joined(separator: ",") + "]"
-            }
-            return "\"\(key)\":\(value)"
-        }
+    public static func json(_ alert: Alert) -> String { json(fields: fields(of: alert)) }
+
+    static func line(fields: [(key: String, value: AlertValue)]) -> String {
+        fields.map { "\($0.key)=\(text($0.value))" }.joined(separator: " ")
+    }
+
+    static func json(fields: [(key: String, value: AlertValue)]) -> String {
+        let members = fields.map { "\"\(jsonKey($0.key))\":\(jsonValue($0.value, key: $0.key))" }
         return "{" + members.joined(separator: ",") + "}"
+    }
+
+    /// The key in snake_case (`prog-id` → `prog_id`).
+    static func jsonKey(_ key: String) -> String { String(key.map { $0 == "-" ? "_" : $0 }) }
+
+    /// A value as JSON text: numbers as numbers (`rule` too, unless `default`), unknown as null.
+    static func jsonValue(_ value: AlertValue, key: String) -> String {
+        switch value {
+        case .unknown: "null"
+        case .number(let number), .milliseconds(let number): String(number)
+        case .string(let bytes), .token(let bytes): AlertEscaping.json(bytes)
+        case .word(let word): key == "rule" && word != "default" ? word : AlertEscaping.json(Array(word.utf8))
+        case .names(let names): "[" + names.map { AlertEscaping.json(Array($0.utf8)) }.joined(separator: ",") + "]"
+        case .counts(let counts): "{" + counts.map { AlertEscaping.json(Array($0.label.utf8)) + ":\($0.count)" }.joined(separator: ",") + "}"
+        }
     }
 
     private static func text(_ value: AlertValue) -> String {
@@ -117,6 +136,7 @@ public enum AlertFormatter {
         case .word(let word): word
         case .milliseconds(let ms): "\(ms)ms"
         case .names(let names): names.isEmpty ? "none" : names.map { AlertEscaping.token(Array($0.utf8)) }.joined(separator: ",")
+        case .counts(let counts): counts.map { "\(AlertEscaping.token(Array($0.label.utf8))):\($0.count)" }.joined(separator: ",")
         }
     }
 

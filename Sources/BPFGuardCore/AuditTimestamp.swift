@@ -20,8 +20,11 @@ public struct AuditTimestamp: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `SEC.MSEC:SERIAL`, the form auditd prints inside `msg=audit(...)`.
-    public var description: String {
+    public var description: String { "\(timeText):\(serial)" }
+
+    /// `SEC.MSEC`: the time alone (the `first=` and `last=` of a folded alert).
+    public var timeText: String {
         let ms = String(milliseconds)
-        return "\(seconds).\(String(repeating: "0", count: max(0, 3 - ms.count)))\(ms):\(serial)"
+        return "\(seconds).\(String(repeating: "0", count: max(0, 3 - ms.count)))\(ms)"
     }
 }

@@ -11,11 +11,15 @@ public struct Rule: Hashable, Sendable {
     public var conditions: [Condition]
     /// The rule's line in the policy file (printed as `rule=LINE`).
     public var line: Int
+    /// `fold=DURATION`: the fold window of this rule's alerts in milliseconds (0: never
+    /// folded); nil: the policy's `fold_window`.
+    public var foldWindowMilliseconds: UInt64?
 
-    public init(action: RuleAction, conditions: [Condition], line: Int) {
+    public init(action: RuleAction, conditions: [Condition], line: Int, foldWindowMilliseconds: UInt64? = nil) {
         self.action = action
         self.conditions = conditions
         self.line = line
+        self.foldWindowMilliseconds = foldWindowMilliseconds
     }
 
     public func matches(_ subject: RuleSubject) -> Bool {
@@ -39,6 +43,14 @@ public struct PolicySettings: Hashable, Sendable {
     /// The node name auditd gives this host's own records (`name_format`), if any: its
     /// events are looked up in the kernel like events without a node.
     public var localNode: String?
+    /// Alerts of one fold key (`foldBy`) within this many milliseconds of the first are
+    /// folded beyond the first `foldBurst`; 0 turns folding off.
+    public var foldWindowMilliseconds: UInt64 = 60_000
+    public var foldBurst: Int = 5
+    public var foldBy: [AlertKey] = AlertKey.defaultFoldKeys
+    /// Lines (alerts and summaries) that may leave per minute; beyond it they are held back
+    /// and counted. 0: no cap.
+    public var maxAlertsPerMinute: Int = 600
 
     public init() {}
 }
@@ -96,9 +108,11 @@ public struct Policy: Hashable, Sendable {
         }
     }
 
-    /// `N rules (A allow, B alert), S sets, default=…, facility=…`.
+    /// `N rules (A allow, B alert), S sets, default=…, facility=…, max_programs=…, fold_window=…, …`.
     public var summary: String {
         let alerts = rules.filter { if case .alert = $0.action { true } else { false } }.count
         return "\(rules.count) rules (\(rules.count - alerts) allow, \(alerts) alert), \(setNames.count) sets, default=\(settings.defaultAction.rawValue), facility=\(settings.facility.rawValue), max_programs=\(settings.maxPrograms)"
+            + ", fold_window=\(PolicyValueSyntax.durationText(settings.foldWindowMilliseconds)), fold_burst=\(settings.foldBurst)"
+            + ", fold_by=\(settings.foldBy.map(\.description).joined(separator: ",")), max_alerts_per_minute=\(settings.maxAlertsPerMinute)"
     }
 }

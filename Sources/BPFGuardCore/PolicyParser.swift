@@ -6,10 +6,13 @@
 ///     NAME = VALUE                          setting
 ///     %NAME = V1, V2, …                     set (continues on the next line after a trailing comma)
 ///     allow CONDITION…                      rule
-///     alert LABEL CONDITION… [priority=LEVEL]
+///     alert LABEL CONDITION… [priority=LEVEL] [fold=DURATION]
 ///     CONDITION := FIELD OP VALUE           OP: = != < <= > >=
 public struct PolicyParser {
-    public static let knownSettings = ["facility", "default", "default_priority", "max_programs", "queue_size", "local_node"]
+    public static let knownSettings = [
+        "facility", "default", "default_priority", "max_programs", "queue_size", "local_node",
+        "fold_window", "fold_burst", "fold_by", "max_alerts_per_minute",
+    ]
     public static let maximumPrograms = 10_000_000
 
     private let path: String
@@ -49,7 +52,7 @@ public struct PolicyParser {
         self.resolver = resolver
     }
 
-    private mutating func error(_ line: Int, _ column: Int, _ message: String) {
+    mutating func error(_ line: Int, _ column: Int, _ message: String) {
         diagnostics.append(PolicyDiagnostic(path: path, line: line, column: column, message: message))
     }
 
@@ -138,69 +141,11 @@ public struct PolicyParser {
         return nil
     }
 
-    private static func isName(_ text: String) -> Bool {
+    static func isName(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.allSatisfy { byte in
             (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
-        }
-    }
-
-    private mutating func parseSetting(_ line: PolicyLexer.Line, equals: Int, into settings: inout PolicySettings, seen: inout [String: Int]) {
-        let nameToken = PolicyLexer.trimmed(PolicyToken(bytes: Array(line.bytes[..<equals]), column: 1))
-        let valueToken = PolicyLexer.trimmed(PolicyToken(bytes: Array(line.bytes[(equals + 1)...]), column: equals + 2))
-        let name = nameToken.text
-        guard Self.knownSettings.contains(name) else {
-            error(line.number, nameToken.column, "unknown setting '\(name)' (known settings: \(Self.knownSettings.joined(separator: ", ")))")
-            return
-        }
-        if let previous = seen[name] {
-            error(line.number, nameToken.column, "setting '\(name)' is already set on line \(previous)")
-            return
-        }
-        seen[name] = line.number
-        guard case .success(let decoded) = PolicyValueSyntax.decode(valueToken.bytes), !decoded.elements.isEmpty else {
-            error(line.number, valueToken.column, "expected a value for setting '\(name)'")
-            return
-        }
-        let value = decoded.text
-        switch name {
-        case "facility":
-            if let facility = SyslogFacility(name: value) {
-                settings.facility = facility
-            } else {
-                error(line.number, valueToken.column, "unknown syslog facility '\(value)' (expected one of: \(SyslogFacility.allNames))")
-            }
-        case "default":
-            if let action = PolicySettings.DefaultAction(rawValue: value) {
-                settings.defaultAction = action
-            } else {
-                error(line.number, valueToken.column, "expected 'allow' or 'alert' for setting 'default', found '\(value)'")
-            }
-        case "default_priority":
-            if let priority = SyslogPriority(name: value) {
-                settings.defaultPriority = priority
-            } else {
-                error(line.number, valueToken.column, "unknown priority '\(value)' (expected one of: \(SyslogPriority.allNames))")
-            }
-        case "local_node":
-            if Self.isName(value) {
-                settings.localNode = value
-            } else {
-                error(line.number, valueToken.column, "expected a node name (letters, digits, '_', '-', '.') for setting 'local_node', found '\(value)'")
-            }
-        case "queue_size":
-            if let count = PolicyValueSyntax.number(value[...], maximum: 1_000_000), count >= 16 {
-                settings.queueSize = Int(count)
-            } else {
-                error(line.number, valueToken.column, "expected a number from 16 to 1000000 for setting 'queue_size', found '\(value)'")
-            }
-        default: // max_programs
-            if let count = PolicyValueSyntax.number(value[...], maximum: UInt64(Self.maximumPrograms)), count > 0 {
-                settings.maxPrograms = Int(count)
-            } else {
-                error(line.number, valueToken.column, "expected a number from 1 to \(Self.maximumPrograms) for setting 'max_programs', found '\(value)'")
-            }
         }
     }
 
@@ -270,7 +215,11 @@ public struct PolicyParser {
                 error(lineNumber, keyword.column + 5, "expected an alert label after 'alert'")
                 return nil
             }
-            if Self.isName(labelToken.text) {
+            if labelToken.text == OutgoingAlert.cappedLabel {
+                error(lineNumber, labelToken.column, "the label '\(OutgoingAlert.cappedLabel)' is the plugin's own, for the summary of alerts held back by max_alerts_per_minute")
+                failed = true
+                words.removeFirst()
+            } else if Self.isName(labelToken.text) {
                 label = labelToken.text
                 words.removeFirst()
             } else {
@@ -280,8 +229,13 @@ public struct PolicyParser {
             }
         }
         var priority: SyslogPriority?
+        var foldWindow: UInt64?
         var conditions: [Condition] = []
         for word in words {
+            if word.text.hasPrefix("fold=") {
+                if !parseRuleFold(word, line: lineNumber, isAlert: keyword.text == "alert", into: &foldWindow) { failed = true }
+                continue
+            }
             if word.text.hasPrefix("priority=") {
                 let valueColumn = word.column + 9
                 if keyword.text != "alert" {
@@ -306,7 +260,7 @@ public struct PolicyParser {
         }
         if failed { return nil }
         let action: RuleAction = keyword.text == "alert" ? .alert(label: label, priority: priority ?? .warning) : .allow
-        return Rule(action: action, conditions: conditions, line: lineNumber)
+        return Rule(action: action, conditions: conditions, line: lineNumber, foldWindowMilliseconds: foldWindow)
     }
 
     // MARK: - Conditions

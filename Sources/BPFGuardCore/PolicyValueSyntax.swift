@@ -95,6 +95,11 @@ enum PolicyValueSyntax {
         return count * scale
     }
 
+    /// A duration as the policy writes it: `60s`, `250ms`, `0s`.
+    static func durationText(_ milliseconds: UInt64) -> String {
+        milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
+    }
+
     /// Splits `A-B` at its single `-` when both sides satisfy `parse`; `A` alone is `A...A`.
     static func range(_ text: Substring, parse: (Substring) -> UInt64?) -> ClosedRange<UInt64>?? {
         if let single = parse(text) { return .some(single...single) }

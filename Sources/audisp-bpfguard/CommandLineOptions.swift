@@ -1,6 +1,6 @@
 /// Where alerts go.
 enum OutputMode: String {
-    case syslog, stdout, json
+    case syslog, stdout, json, ecs
 }
 
 /// What the command line asks for.
@@ -76,7 +76,7 @@ struct CommandLineOptions {
             case "--output":
                 let mode = try value(for: name, inline: inline)
                 guard let output = OutputMode(rawValue: mode) else {
-                    throw UsageError(message: "unknown output '\(mode)' (expected syslog, stdout or json)")
+                    throw UsageError(message: "unknown output '\(mode)' (expected syslog, stdout, json or ecs)")
                 }
                 options.output = output
             case "--replay":
@@ -126,7 +126,7 @@ struct CommandLineOptions {
     }
 
     static let usage = """
-    Usage: audisp-bpfguard [--policy PATH] [--output syslog|stdout|json] [--replay FILE…] [--check]
+    Usage: audisp-bpfguard [--policy PATH] [--output syslog|stdout|json|ecs] [--replay FILE…] [--check]
                            [--lookup|--no-lookup] [--state-file PATH] [--no-prefilter]
            audisp-bpfguard --check-audit
            audisp-bpfguard --version | --help
@@ -141,7 +141,9 @@ struct CommandLineOptions {
       --policy PATH     policy file (default \(defaultPolicyPath))
       --output MODE     syslog: one message per alert (default in plugin mode);
                         stdout: the same message lines on standard output (default with --replay);
-                        json: one JSON object per alert and line on standard output
+                        json: one JSON object per alert and line on standard output;
+                        ecs: one Elastic Common Schema document per alert, as a syslog
+                        message in plugin mode, on standard output with --replay
       --replay FILE…    read saved audit logs (as in /var/log/audit/audit.log; '-' is
                         standard input) instead of running as a plugin, then exit
       --check           validate the policy: a one-line summary and exit 0, or the errors

@@ -2,10 +2,12 @@ import BPFGuardAudit
 import BPFGuardCore
 
 /// Audit records in, alerts out: the audit event stream (line reader → pre-filter →
-/// libauparse) → rule engine → alert output. Shared by plugin mode and --replay.
+/// libauparse) → rule engine → alert folding → alert output. Shared by plugin mode and
+/// --replay.
 final class InputPipeline {
     private(set) var engine: Engine
     private let output: AlertOutput
+    let folding: AlertFoldingStage
     private let diagnostics: DiagnosticLog
     private var stream: AuditEventStream!
     private var reportedMalformedBPFRecords: UInt64 = 0
@@ -23,6 +25,7 @@ final class InputPipeline {
         self.lookups = lookups
         self.live = live
         self.output = output
+        self.folding = AlertFoldingStage(policy: policy, output: output)
         self.diagnostics = diagnostics
         let clock: (() -> UInt64)? = live ? { Clock.monotonicMilliseconds() } : nil
         self.stream = try AuditEventStream(
@@ -57,6 +60,7 @@ final class InputPipeline {
     /// No input for a while: complete events that will get no more records.
     func idle() {
         stream.idle()
+        folding.closeWindowsByClock()
         output.flush()
     }
 
@@ -74,6 +78,7 @@ final class InputPipeline {
     func finish() {
         stream.finish()
         reportMalformedBPFRecords()
+        folding.flush()
         output.flush()
     }
 
@@ -84,6 +89,7 @@ final class InputPipeline {
 
     func replacePolicy(_ policy: Policy) {
         lookups?.configuredNode = policy.settings.localNode
+        folding.replacePolicy(policy)
         engine.replacePolicy(policy)
         output.setFacility(policy.settings.facility)
     }
@@ -92,7 +98,7 @@ final class InputPipeline {
         engine.countEvent()
         for event in events {
             let enrichment = lookups?.enrichment(for: event)
-            if let alert = engine.process(event, enrichment: enrichment) { output.emit(alert) }
+            if let alert = engine.process(event, enrichment: enrichment) { folding.take(alert) }
         }
     }
 

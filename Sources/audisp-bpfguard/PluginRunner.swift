@@ -68,7 +68,7 @@ struct PluginRunner {
         if !drained { queue.countQueuedAsDropped() }
         let table = pipeline.engine.programs
         let lookupSummary = pipeline.lookups.map { " " + $0.summary } ?? ""
-        diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: queue.droppedAlerts))\(lookupSummary)")
+        diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: queue.droppedAlerts)) \(pipeline.folding.statistics.summary)\(lookupSummary)")
         if !drained {
             FileIO.printError("audisp-bpfguard: output still blocked at exit: queued alerts are lost")
         }
@@ -118,7 +118,8 @@ struct PluginRunner {
     /// SIGUSR1: counters, live programs, policy and hits per rule, to the state file.
     private func writeStateReport() {
         let engine = pipeline.engine
-        let text = StateReport.text(policyPath: policyPath, engine: engine, statistics: pipeline.statistics, dropped: queue.droppedAlerts)
+        let text = StateReport.text(policyPath: policyPath, engine: engine, statistics: pipeline.statistics,
+                                    alerts: pipeline.folding.statistics, dropped: queue.droppedAlerts)
         if let failure = StateReport.write(text, to: stateFilePath) {
             diagnostics.log(.err, "cannot write the state report to \(stateFilePath): \(failure)")
         } else {

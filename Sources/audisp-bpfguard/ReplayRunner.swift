@@ -40,7 +40,7 @@ struct ReplayRunner {
         pipeline.finish()
         let table = pipeline.engine.programs
         let lookupSummary = pipeline.lookups.map { " " + $0.summary } ?? ""
-        diagnostics.log(.info, "replay: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: pipeline.droppedAlerts))\(lookupSummary)")
+        diagnostics.log(.info, "replay: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: pipeline.droppedAlerts)) \(pipeline.folding.statistics.summary)\(lookupSummary)")
         return status
     }
 }

@@ -6,7 +6,7 @@ import Glibc
 enum StateReport {
     static let defaultPath = "/run/audit/audisp-bpfguard.state"
 
-    static func text(policyPath: String, engine: Engine, statistics: EngineStatistics, dropped: UInt64) -> String {
+    static func text(policyPath: String, engine: Engine, statistics: EngineStatistics, alerts: AlertFolder.Statistics, dropped: UInt64) -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var lines = [
@@ -23,6 +23,10 @@ enum StateReport {
             "unmatched_unloads = \(statistics.unmatchedUnloads)",
             "prog_id_zero_unloads = \(statistics.zeroIDUnloads)",
             "alerts = \(statistics.alerts)",
+            "alerts_raised = \(alerts.raised)",
+            "alerts_sent = \(alerts.sent)",
+            "alerts_folded = \(alerts.folded)",
+            "alerts_capped = \(alerts.capped)",
             "dropped = \(dropped)",
             "malformed = \(statistics.malformed)",
             "trimmed_records = \(statistics.trimmedRecords)",

@@ -54,6 +54,7 @@ func runMain() -> Int32 {
     let output: AlertOutput
     var queue: OutputQueue?
     var diagnosticQueue: OutputQueue?
+    let ecsContext = ECSContext(hostName: HostName.current(), policyPath: options.policyPath)
     if isPlugin {
         let outputQueue = OutputQueue(capacity: loaded.policy.settings.queueSize, reportFacility: facility)
         guard outputQueue.start() else {
@@ -61,15 +62,16 @@ func runMain() -> Int32 {
             return 1
         }
         queue = outputQueue
-        let format: QueuedAlertOutput.Format = switch options.effectiveOutput {
-        case .syslog: .syslog
-        case .stdout: .text
-        case .json: .json
+        let (rendering, toSyslog): (AlertRendering, Bool) = switch options.effectiveOutput {
+        case .syslog: (.text, true)
+        case .stdout: (.text, false)
+        case .json: (.json, false)
+        case .ecs: (.ecs(ecsContext), true)
         }
-        output = QueuedAlertOutput(queue: outputQueue, format: format, facility: facility)
+        output = QueuedAlertOutput(queue: outputQueue, rendering: rendering, toSyslog: toSyslog, facility: facility)
         // The plugin's own messages go to syslog: when alerts go elsewhere, a stalled syslog
         // must not hold them up, so the messages get a writer of their own.
-        if format == .syslog {
+        if toSyslog {
             diagnosticQueue = outputQueue
         } else {
             let messages = OutputQueue(capacity: 256, reportFacility: facility)
@@ -78,8 +80,9 @@ func runMain() -> Int32 {
     } else {
         switch options.effectiveOutput {
         case .syslog: output = SyslogAlertOutput(facility: facility)
-        case .stdout: output = StandardOutputAlertOutput(format: .text)
-        case .json: output = StandardOutputAlertOutput(format: .json)
+        case .stdout: output = StandardOutputAlertOutput(rendering: .text)
+        case .json: output = StandardOutputAlertOutput(rendering: .json)
+        case .ecs: output = StandardOutputAlertOutput(rendering: .ecs(ecsContext))
         }
     }
     if isPlugin || options.effectiveOutput == .syslog { Syslog.open(facility: facility) }

@@ -1,0 +1,115 @@
+/// What an ECS document needs that the alert does not carry: this host's name (for events
+/// without a `node=`) and the policy's path (`rule.ruleset`, `rule.id`).
+public struct ECSContext: Sendable {
+    public var hostName: String
+    public var policyPath: String
+
+    public init(hostName: String, policyPath: String) {
+        self.hostName = hostName
+        self.policyPath = policyPath
+    }
+}
+
+/// `--output ecs`: one JSON document per line shaped to the Elastic Common Schema, so that
+/// Elastic, OpenSearch and other SIEMs index alerts without a custom pipeline. ECS fields
+/// carry what ECS has a field for (checked against ECS's field list by the tests); the rest
+/// goes under `bpfguard.` with the keys of `--output json`. Unknown values are left out.
+public enum ECSFormatter {
+    /// The ECS release the field names and types were checked against.
+    public static let ecsVersion = "9.4.0"
+
+    /// Alert keys that become ECS fields of their own; the others go under `bpfguard.`.
+    private static let mappedKeys: Set<String> = ["alert", "op", "event", "rule", "node", "uid", "euid", "pid", "ppid", "comm", "exe", "first", "last"]
+
+    public static func document(_ line: OutgoingAlert, context: ECSContext) -> String {
+        switch line {
+        case .single(let alert):
+            return alertDocument(alert, line: line, context: context, span: nil)
+        case .repeated(let repeated):
+            return alertDocument(repeated.alert, line: line, context: context, span: (repeated.first, repeated.last))
+        case .capped(let capped):
+            return cappedDocument(capped, line: line, context: context)
+        }
+    }
+
+    private static func alertDocument(_ alert: Alert, line: OutgoingAlert, context: ECSContext,
+                                      span: (first: AuditTimestamp, last: AuditTimestamp)?) -> String {
+        let event = alert.subject.event
+        let loader = alert.subject.loader
+        var eventMembers = common(kind: "alert", type: event.operation == .load ? "start" : "end",
+                                  action: event.operation == .load ? "loaded-bpf-program" : "unloaded-bpf-program", priority: alert.priority)
+        eventMembers.append(("id", .text(event.timestamp.description)))
+        if let span {
+            eventMembers.append(("start", .text(UTCTimestampText.iso8601(milliseconds: span.first.totalMilliseconds))))
+            eventMembers.append(("end", .text(UTCTimestampText.iso8601(milliseconds: span.last.totalMilliseconds))))
+        }
+        let ruleID = alert.rule == .defaultSetting ? "default" : alert.rule.description
+        var process: [(String, JSONValue)] = []
+        if let exe = loader?.exe { process.append(("executable", .string(exe))) }
+        if let comm = loader?.comm { process.append(("name", .string(comm))) }
+        if let pid = loader?.pid { process.append(("pid", .number(pid))) }
+        if let ppid = loader?.ppid { process.append(("parent", .object([("pid", .number(ppid))]))) }
+        var user: [(String, JSONValue)] = []
+        if let uid = loader?.uid { user.append(("id", .text(String(uid)))) }
+        if let euid = loader?.euid { user.append(("effective", .object([("id", .text(String(euid)))]))) }
+
+        var members: [(String, JSONValue)] = [
+            ("@timestamp", .text(UTCTimestampText.iso8601(milliseconds: event.timestamp.totalMilliseconds))),
+            ("message", .text(line.line)),
+            ("ecs", .object([("version", .text(ecsVersion))])),
+            ("event", .object(eventMembers)),
+            ("rule", .object([
+                ("name", .text(alert.label)),
+                ("id", .text("\(context.policyPath):\(ruleID)")),
+                ("ruleset", .text(context.policyPath)),
+            ])),
+        ]
+        if !process.isEmpty { members.append(("process", .object(process))) }
+        if !user.isEmpty { members.append(("user", .object(user))) }
+        members.append(("host", .object([("name", .text(event.node ?? context.hostName))])))
+        members.append(("bpfguard", .object(extensionMembers(line))))
+        return JSONValue.object(members).rendered
+    }
+
+    private static func cappedDocument(_ capped: CappedAlerts, line: OutgoingAlert, context: ECSContext) -> String {
+        var eventMembers = common(kind: "alert", type: "info", action: OutgoingAlert.cappedLabel, priority: capped.priority)
+        eventMembers.append(("start", .text(UTCTimestampText.iso8601(milliseconds: capped.first.totalMilliseconds))))
+        eventMembers.append(("end", .text(UTCTimestampText.iso8601(milliseconds: capped.last.totalMilliseconds))))
+        return JSONValue.object([
+            ("@timestamp", .text(UTCTimestampText.iso8601(milliseconds: capped.last.totalMilliseconds))),
+            ("message", .text(line.line)),
+            ("ecs", .object([("version", .text(ecsVersion))])),
+            ("event", .object(eventMembers)),
+            ("rule", .object([("name", .text(OutgoingAlert.cappedLabel)), ("ruleset", .text(context.policyPath))])),
+            ("host", .object([("name", .text(context.hostName))])),
+            ("bpfguard", .object(extensionMembers(line))),
+        ]).rendered
+    }
+
+    /// The `event.` fields every document has.
+    private static func common(kind: String, type: String, action: String, priority: SyslogPriority) -> [(String, JSONValue)] {
+        [
+            ("kind", .text(kind)),
+            ("category", .array([.text("driver")])),
+            ("type", .array([.text(type)])),
+            ("action", .text(action)),
+            ("module", .text("bpfguard")),
+            ("dataset", .text("bpfguard.alert")),
+            ("provider", .text("auditd")),
+            ("severity", .number(priority.rawValue)),
+        ]
+    }
+
+    /// The line's keys ECS has no field for, as `--output json` writes them; `auid` always a
+    /// string (`"0"`, `"unset"`), so that its type never changes.
+    private static func extensionMembers(_ line: OutgoingAlert) -> [(String, JSONValue)] {
+        line.fields.compactMap { field in
+            guard !mappedKeys.contains(field.key) else { return nil }
+            switch field.value {
+            case .unknown: return nil
+            case .number(let number) where field.key == "auid": return (AlertFormatter.jsonKey(field.key), .text(String(number)))
+            default: return (AlertFormatter.jsonKey(field.key), .raw(AlertFormatter.jsonValue(field.value, key: field.key)))
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import BPFGuardCore
+
+/// Between the engine and the output: alerts go through the pure AlertFolder, and what it
+/// lets out goes to the output. Live, it also closes windows by the clock when input is
+/// quiet, so that a summary never waits for the next alert.
+final class AlertFoldingStage {
+    private(set) var folder: AlertFolder
+    private let output: AlertOutput
+    private var pending: [OutgoingAlert] = []
+    /// The folder's event time and the monotonic clock when it last moved forward: event
+    /// time is taken to run on with the clock from there. Deriving it from the records rather
+    /// than reading the wall clock keeps windows right for records stamped by another
+    /// clock (a remote node's, or a log fed through plugin mode).
+    private var anchor: (eventTime: UInt64, monotonic: UInt64)?
+
+    init(policy: Policy, output: AlertOutput) {
+        self.folder = AlertFolder(policy: policy)
+        self.output = output
+    }
+
+    var statistics: AlertFolder.Statistics { folder.statistics }
+
+    /// An alert from the engine.
+    func take(_ alert: Alert) {
+        let before = folder.now
+        folder.take(alert, into: &pending)
+        if let now = folder.now, now != before { anchor = (now, Clock.monotonicMilliseconds()) }
+        emitPending()
+    }
+
+    /// Live, input quiet: closes the windows that have ended by now (called at least once a
+    /// second by the input loop).
+    func closeWindowsByClock() {
+        guard let anchor, folder.hasOpenWindows else { return }
+        let elapsed = Clock.monotonicMilliseconds() &- anchor.monotonic
+        folder.advance(to: anchor.eventTime &+ elapsed, into: &pending)
+        emitPending()
+    }
+
+    /// End of input, SIGTERM: every pending summary leaves.
+    func flush() {
+        folder.flush(into: &pending)
+        emitPending()
+    }
+
+    /// SIGHUP: pending summaries leave under the old policy, then the new one folds.
+    func replacePolicy(_ policy: Policy) {
+        folder.replacePolicy(policy, into: &pending)
+        emitPending()
+    }
+
+    private func emitPending() {
+        for line in pending { output.emit(line) }
+        pending.removeAll(keepingCapacity: true)
+    }
+}
