@@ -20,7 +20,12 @@ public struct AlertFolder: Sendable {
         /// Held back by the cap (counted in its notes).
         public var capped: UInt64 = 0
 
-        public init() {}
+        public init(raised: UInt64 = 0, sent: UInt64 = 0, folded: UInt64 = 0, capped: UInt64 = 0) {
+            self.raised = raised
+            self.sent = sent
+            self.folded = folded
+            self.capped = capped
+        }
 
         /// `alerts_raised=N alerts_sent=N alerts_folded=N alerts_capped=N`.
         public var summary: String {

@@ -96,7 +96,13 @@ extension PolicyParser {
         var keys: [AlertKey] = []
         var failed = false
         for item in PolicyLexer.commaSeparated(token.bytes[...], firstColumn: token.column) {
-            let name = item.text
+            // An item may be quoted, as any setting's value.
+            guard case .success(let decoded) = PolicyValueSyntax.decode(item.bytes) else {
+                error(line, item.column, "unknown alert key '\(item.text)' for setting 'fold_by' (known keys: \(AlertKey.allNames))")
+                failed = true
+                continue
+            }
+            let name = decoded.text
             if name.isEmpty {
                 error(line, item.column, "empty key in setting 'fold_by'")
                 failed = true

@@ -8,10 +8,14 @@ final class AlertFoldingStage {
     private let output: AlertOutput
     private var pending: [OutgoingAlert] = []
     /// The folder's event time and the monotonic clock when it last moved forward: event
-    /// time is taken to run on with the clock from there. Deriving it from the records rather
-    /// than reading the wall clock keeps windows right for records stamped by another
+    /// time is taken to run on with the clock from there, after a grace for events that
+    /// arrive late (events without EOE wait in the pre-filter). Deriving it from the records
+    /// rather than reading the wall clock keeps windows right for records stamped by another
     /// clock (a remote node's, or a log fed through plugin mode).
     private var anchor: (eventTime: UInt64, monotonic: UInt64)?
+    /// With the input loop's wake-ups (every 500 ms when input is quiet), a window closes by
+    /// the clock at most about a second after its end.
+    static let lateArrivalGraceMilliseconds: UInt64 = 500
 
     init(policy: Policy, output: AlertOutput) {
         self.folder = AlertFolder(policy: policy)
@@ -33,7 +37,8 @@ final class AlertFoldingStage {
     func closeWindowsByClock() {
         guard let anchor, folder.hasOpenWindows else { return }
         let elapsed = Clock.monotonicMilliseconds() &- anchor.monotonic
-        folder.advance(to: anchor.eventTime &+ elapsed, into: &pending)
+        guard elapsed > Self.lateArrivalGraceMilliseconds else { return }
+        folder.advance(to: anchor.eventTime &+ (elapsed - Self.lateArrivalGraceMilliseconds), into: &pending)
         emitPending()
     }
 

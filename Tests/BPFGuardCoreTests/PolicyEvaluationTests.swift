@@ -175,14 +175,18 @@ import Testing
     }
 
     @Test func settings() throws {
-        let policy = try compiledPolicy("facility = LOG_LOCAL3\nmax_programs = 10\nqueue_size = 64\nlocal_node = sensor-a\n# comment\n  \n")
+        let policy = try compiledPolicy("facility = LOG_LOCAL3\nmax_programs = 10\nqueue_size = 64\nlocal_node = sensor-a\n# comment\n  \nfold_window = 2m\nfold_burst = 3\nfold_by = alert, exe, uid\nmax_alerts_per_minute = 0\n")
         #expect(policy.settings.queueSize == 64)
         #expect(policy.settings.localNode == "sensor-a")
         #expect(policy.settings.facility == .local3)
         #expect(policy.settings.maxPrograms == 10)
         #expect(policy.settings.defaultAction == .allow)
         #expect(policy.rules.isEmpty)
-        #expect(policy.summary == "0 rules (0 allow, 0 alert), 0 sets, default=allow, facility=local3, max_programs=10")
+        #expect(policy.settings.foldWindowMilliseconds == 120_000)
+        #expect(policy.settings.foldBurst == 3)
+        #expect(policy.settings.foldBy == [.label, .field(.exe), .field(.uid)])
+        #expect(policy.settings.maxAlertsPerMinute == 0)
+        #expect(policy.summary == "0 rules (0 allow, 0 alert), 0 sets, default=allow, facility=local3, max_programs=10, fold_window=120s, fold_burst=3, fold_by=label,exe,uid, max_alerts_per_minute=0")
     }
 
     @Test func commentsQuotesAndContinuations() throws {

@@ -33,6 +33,9 @@ struct AlertLine {
     }
 
     subscript(key: String) -> String? { values[key] }
+
+    /// How many alerts the line stands for: `repeated=N` for a fold summary, else 1.
+    var represented: Int { values["repeated"].flatMap { Int($0) } ?? 1 }
 }
 
 extension ChildProcess {

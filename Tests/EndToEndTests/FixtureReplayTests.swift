@@ -47,10 +47,15 @@ import Testing
         let run = replay("captured/root-known-loader.log")
         #expect(run.stdout.isEmpty, "bpftool's churn is allowed by the default policy: \(run.stdoutLines.prefix(3))")
         #expect(run.stderrText.contains(" bpf_events=766 loads=383 unloads=383 unmatched_unloads=0 alerts=0 "))
-        // With a policy that does not exempt it, every probe is a short-lived program.
+        // With a policy that does not exempt it, every probe is a short-lived program: 383
+        // alerts within a second, folded into the first five and one summary for the rest.
         let strict = replay("captured/root-known-loader.log", policy: "alert short-lived op=unload lifetime<1s\n")
-        #expect(strict.alerts.count == 383)
+        #expect(strict.alerts.count == 6)
+        #expect(strict.alerts.map(\.represented) == [1, 1, 1, 1, 1, 378])
         #expect(strict.alerts.allSatisfy { $0["exe"] == "/usr/sbin/bpftool" && $0["uid"] == "0" })
+        #expect(strict.stderrText.contains(" alerts_raised=383 alerts_sent=5 alerts_folded=378 alerts_capped=0"))
+        let unfolded = replay("captured/root-known-loader.log", policy: "fold_window = 0\nalert short-lived op=unload lifetime<1s\n")
+        #expect(unfolded.alerts.count == 383)
     }
 
     @Test func rootFromAnUnknownPath() {
@@ -170,7 +175,7 @@ import Testing
 
     @Test func standaloneRecordsFailClosed() {
         let alerts = replay("handmade/standalone-no-syscall.log").alerts
-        #expect(alerts.count == 8)
+        #expect(alerts.map(\.represented).reduce(0, +) == 8, "folded or not, every alert is accounted for")
         #expect(alerts.allSatisfy { $0["alert"] == "unexpected-uid" && $0["uid"] == "?" && $0["exe"] == "?" && $0["op"] == "LOAD" })
     }
 

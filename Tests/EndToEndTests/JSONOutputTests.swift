@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func unknownValuesAreNull() throws {
-        let objects = try objects("handmade/standalone-no-syscall.log", policy: "default = alert\n")
+        let objects = try objects("handmade/standalone-no-syscall.log", policy: "default = alert\nfold_window = 0\n")
         #expect(objects.count == 12)
         let first = try #require(objects.first)
         #expect(first["uid"] is NSNull)
