@@ -73,11 +73,7 @@ import Testing
     @Test func anyBytesGiveOneLineOfJSON() {
         var random = RandomInputTests.Generator(state: 11)
         for _ in 0..<500 {
-            var loader = process()
-            loader.comm = RandomInputTests.bytes(&random)
-            loader.exe = RandomInputTests.bytes(&random, maximum: 80)
-            let node = String(decoding: RandomInputTests.bytes(&random, maximum: 8), as: UTF8.self)
-            let subject = RuleSubject(event: load(1, node: node.isEmpty ? nil : node), loader: loader)
+            let subject = RandomInputTests.subject(&random, exeMaximum: 80, nodeMaximum: 8).subject
             let document = ECSFormatter.document(.single(Alert(label: "a", priority: .warning, subject: subject, rule: .line(1))), context: Self.context)
             #expect(!document.utf8.contains(UInt8(ascii: "\n")))
             #expect(document.utf8.allSatisfy { $0 >= 0x20 }, "no control bytes outside escapes")

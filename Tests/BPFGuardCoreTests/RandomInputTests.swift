@@ -50,14 +50,19 @@ import Testing
         return (last ? starts.reversed() : starts).first { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 
+    /// A LOAD by a loader with random comm and exe, on a random node (none when empty).
+    static func subject(_ random: inout Generator, exeMaximum: Int = 120, nodeMaximum: Int = 12) -> (subject: RuleSubject, node: String) {
+        var loader = process()
+        loader.comm = bytes(&random)
+        loader.exe = bytes(&random, maximum: exeMaximum)
+        let node = String(decoding: bytes(&random, maximum: nodeMaximum), as: UTF8.self)
+        return (RuleSubject(event: load(1, node: node.isEmpty ? nil : node), loader: loader), node)
+    }
+
     @Test func alertLinesSurviveAnyBytes() {
         var random = Generator(state: 1)
         for _ in 0..<2000 {
-            var loader = process()
-            loader.comm = Self.bytes(&random)
-            loader.exe = Self.bytes(&random, maximum: 120)
-            let node = String(decoding: Self.bytes(&random, maximum: 12), as: UTF8.self)
-            let subject = RuleSubject(event: load(1, node: node.isEmpty ? nil : node), loader: loader)
+            let (subject, node) = Self.subject(&random)
             let line = AlertFormatter.line(Alert(label: "x", priority: .warning, subject: subject, rule: .line(1)))
             #expect(line.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }, "\(line)")
             let keys = AlertFormatterTests.keys(of: line)
@@ -68,7 +73,7 @@ import Testing
             let utf8 = Array(line.utf8)
             let exeStart = Self.find(Array(" exe=".utf8), in: utf8, last: false)! + 5
             let exeEnd = Self.find(Array(" event=".utf8), in: utf8, last: true)!
-            #expect(Self.unquote(Substring(String(decoding: utf8[exeStart..<exeEnd], as: UTF8.self))) == loader.exe!)
+            #expect(Self.unquote(Substring(String(decoding: utf8[exeStart..<exeEnd], as: UTF8.self))) == subject.loader!.exe!)
             let json = AlertFormatter.json(Alert(label: "x", priority: .warning, subject: subject, rule: .line(1)))
             #expect(!json.contains("\n") && json.hasPrefix("{") && json.hasSuffix("}"))
             #expect(String(validating: Array(json.utf8), as: UTF8.self) != nil, "JSON output is valid UTF-8")
