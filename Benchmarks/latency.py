@@ -38,9 +38,11 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 import generate_stream  # noqa: E402  (templates for the quiet mode)
 
-POLICY = """# latency benchmark: an alert for every LOAD
+POLICY = """# latency benchmark: an alert for every LOAD, none folded or capped
 facility = authpriv
 default = allow
+fold_window = 0
+max_alerts_per_minute = 0
 alert any op=load priority=info
 """
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// The README says what the main command prints; keep it true.
@@ -22,6 +23,30 @@ import Testing
         #expect(run.exitStatus == 0)
         #expect(!documented.isEmpty)
         #expect(run.stdoutText == documented)
+    }
+
+    @Test func readmeFoldingExampleIsWhatTheBinaryPrints() throws {
+        let readme = try Self.text("README.md")
+        let run = ChildProcess.run([Paths.plugin, "--policy", temporaryFile("alert short-lived op=unload lifetime<1s priority=notice\n"),
+                                    "--replay", Paths.fixture("captured/root-known-loader.log")])
+        #expect(run.stdoutLines.count == 6)
+        let summary = try #require(run.stdoutLines.last)
+        #expect(summary.contains(" repeated=378 "))
+        #expect(readme.contains("\n```\n\(summary)\n```\n"), "the README shows the summary line")
+    }
+
+    @Test func readmeECSExampleIsWhatTheBinaryPrints() throws {
+        let readme = try Self.text("README.md")
+        let begin = try #require(readme.range(of: "<!-- ecs-example:begin -->\n```json\n"))
+        let end = try #require(readme.range(of: "```\n<!-- ecs-example:end -->"))
+        let documented = try JSONSerialization.jsonObject(with: Data(readme[begin.upperBound..<end.lowerBound].utf8)) as? NSDictionary
+        let run = ChildProcess.run([Paths.plugin, "--policy", Paths.repository + "/Packaging/bpfguard.policy", "--output", "ecs",
+                                    "--replay", Paths.fixture("captured/node-prefix.log")])
+        // The README's command runs in the repository: the policy's path is relative there.
+        let first = try #require(run.stdoutLines.first).replacingOccurrences(of: Paths.repository + "/", with: "")
+        let printed = try JSONSerialization.jsonObject(with: Data(first.utf8)) as? NSDictionary
+        #expect(documented != nil)
+        #expect(documented == printed)
     }
 
     @Test func defaultPolicyIsValidWithoutWarnings() {

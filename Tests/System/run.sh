@@ -8,7 +8,8 @@
 # with the right fields, within a bounded wait. Then: a policy reload through auditd
 # (`auditctl --signal hup`), a killed plugin restarted by auditd that still knows the
 # lifetimes of programs loaded before, loads without audit context (`-a never,task`), a
-# stalled rsyslogd (SIGSTOP) while alerts flood in, and auditd stopping. At the end it purges
+# stalled rsyslogd (SIGSTOP) while alerts flood in, and auditd stopping. A burst of loads
+# from one loader is folded into at most six lines, the last a summary (repeated=). At the end it purges
 # the package and puts the machine back as it found it.
 #
 #   Tests/System/run.sh        (root; prints "system: N passed, N failed")
@@ -161,6 +162,12 @@ gcc -O2 -o "$LOADER_DIR/netmon" "$ROOT/Tests/Fixtures/loader/bpfload.c" || bad "
 chmod 0755 "$LOADER_DIR" "$LOADER_DIR/netmon"
 cp "$LOADER_DIR/netmon" "$TMP_DIR/dropper"
 NETMON=$LOADER_DIR/netmon
+# Other executables, so that their alerts fold apart from netmon's (fold_by: label, node,
+# exe, prog-type): one wakes auditd up after a kill, one loads a burst.
+WAKER=$LOADER_DIR/waker
+BURSTER=$LOADER_DIR/burster
+cp "$NETMON" "$WAKER"
+cp "$NETMON" "$BURSTER"
 
 note "loading programs"
 /usr/sbin/bpftool feature probe kernel >/dev/null 2>&1 || bpftool feature probe kernel >/dev/null 2>&1
@@ -206,6 +213,17 @@ check "writable-dir-exe: loader in /tmp" \
 check "unexpected-uid: user nobody with CAP_BPF" \
     alert_matches unexpected-uid sys_nobody "priority=crit .* uid=65534 auid=[0-9a-z]+ euid=65534 "
 
+# --- A burst is folded -------------------------------------------------------------------
+note "a burst of 300 loads from one loader (the default fold window is 60 s: about a minute)"
+"$BURSTER" --count 300 --name sys_burst --hold 1500 >/dev/null
+burst_lines() { grep -- "alert=unknown-exe .*exe=\"$BURSTER\"" "$LOG" 2>/dev/null; }
+burst_summarized() { burst_lines | tail -n 1 | grep -q " repeated="; }
+check "the burst's summary arrives when its window closes by the clock" wait_for 80 burst_summarized
+burst_count=$(burst_lines | wc -l)
+check "300 loads reach rsyslog as at most 6 lines: $burst_count" test "$burst_count" -le 6
+burst_total=$(burst_lines | awk '{ n = 1; for (i = 1; i <= NF; i++) if ($i ~ /^repeated=/) { split($i, kv, "="); n = kv[2] } total += n } END { print total + 0 }')
+check "the lines stand for all 300 loads: $burst_total" test "$burst_total" -eq 300
+
 # --- Policy reload through auditd --------------------------------------------------------
 note "reloading the policy with auditctl --signal hup"
 "$NETMON" --name sys_before --hold 6000 >/dev/null &
@@ -233,7 +251,7 @@ kill -KILL "$first_pid"
 restarted() {
     local pid
     # auditd restarts a dead plugin when it has the next record to hand it.
-    "$NETMON" --name sys_wake --hold 10 >/dev/null
+    "$WAKER" --name sys_wake --hold 10 >/dev/null
     pid=$(plugin_pid)
     [ -n "$pid" ] && [ "$pid" != "$first_pid" ]
 }
@@ -259,12 +277,15 @@ wait "$noctx_pid"
 note "stalling rsyslogd with SIGSTOP while alerts flood in"
 {
     echo "queue_size = 64"
+    # Every alert on its own, so that the queue overflows.
+    echo "fold_window = 0"
+    echo "max_alerts_per_minute = 0"
     echo "alert flood-load op=load priority=info"
     echo "alert flood-unload op=unload priority=info"
 } >"$POLICY"
 kill -KILL "$second_pid"
 restarted_again() {
-    "$NETMON" --name sys_wake2 --hold 10 >/dev/null
+    "$WAKER" --name sys_wake2 --hold 10 >/dev/null
     local pid
     pid=$(plugin_pid)
     [ -n "$pid" ] && [ "$pid" != "$second_pid" ]
