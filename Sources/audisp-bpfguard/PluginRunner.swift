@@ -30,7 +30,11 @@ struct PluginRunner {
         var endOfInput = false
         while !endOfInput {
             let signals = bpfguard_take_signals()
-            if signals.reload != 0 && !reloader.request() { apply(PolicyLoader.load(policyPath)) }
+            if signals.reload != 0 {
+                // Pending fold summaries leave under the policy in force, whatever the reload gives.
+                pipeline.folding.flush()
+                if !reloader.request() { apply(PolicyLoader.load(policyPath)) }
+            }
             if let outcome = reloader.take() { apply(outcome) }
             if signals.report != 0 { writeStateReport() }
             if signals.stop != 0 {

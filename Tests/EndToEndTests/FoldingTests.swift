@@ -41,7 +41,11 @@ import Testing
     }
 
     func startPlugin(policy: String, _ extra: [String] = []) -> ChildProcess {
-        ChildProcess([Paths.plugin, "--policy", temporaryFile(policy), "--output", "stdout", "--no-lookup"] + extra)
+        startPlugin(policyPath: temporaryFile(policy), extra)
+    }
+
+    func startPlugin(policyPath: String, _ extra: [String] = []) -> ChildProcess {
+        ChildProcess([Paths.plugin, "--policy", policyPath, "--output", "stdout", "--no-lookup"] + extra)
     }
 
     @Test func aFloodFromOneUnknownExecutableIsAFewLines() {
@@ -97,7 +101,11 @@ import Testing
 
     /// Eight LOADs of one key: five lines at once, three pending.
     func startWithPendingSummary(policy: String, _ extra: [String] = []) -> ChildProcess {
-        let plugin = startPlugin(policy: policy, extra)
+        startWithPendingSummary(policyPath: temporaryFile(policy), extra)
+    }
+
+    func startWithPendingSummary(policyPath: String, _ extra: [String] = []) -> ChildProcess {
+        let plugin = startPlugin(policyPath: policyPath, extra)
         plugin.write((0..<8).map { Self.event(serial: 100 + $0, progID: 300 + $0, milliseconds: 1_795_950_000_000 + UInt64($0) * 10, exe: "/opt/x") }.joined())
         #expect(plugin.waitFor(seconds: 10) { $0.stdoutLines.count == 5 })
         return plugin
@@ -127,6 +135,17 @@ import Testing
         plugin.closeStdin()
         #expect(plugin.wait() == 0)
         #expect(plugin.stdoutLines.count == 6)
+    }
+
+    @Test func sighupFlushesEvenWhenTheNewPolicyIsInvalid() {
+        let path = temporaryFile("fold_window = 1h\nalert x op=load\n")
+        let plugin = startWithPendingSummary(policyPath: path)
+        replaceFile(path, with: "fold_window = forever\n")
+        plugin.signal(SIGHUP)
+        #expect(plugin.waitFor(seconds: 10) { $0.stdoutLines.count == 6 && $0.stderrText.contains("policy reload failed") })
+        #expect(plugin.stdoutLines.last == Self.pendingSummary)
+        plugin.closeStdin()
+        #expect(plugin.wait() == 0)
     }
 
     @Test func sigtermFlushes() {
