@@ -19,7 +19,8 @@ import Testing
         }
     }
 
-    static let policy = "alert load op=load\nalert unload op=unload\n"
+    /// One alert line per LOAD and UNLOAD: nothing folded or capped.
+    static let policy = "fold_window = 0\nmax_alerts_per_minute = 0\nalert load op=load\nalert unload op=unload\n"
 
     static func stamp(_ milliseconds: Int, _ serial: Int) -> String {
         "msg=audit(\(1_795_900_000 + milliseconds / 1000).\(threeDigits(milliseconds % 1000)):\(serial))"
