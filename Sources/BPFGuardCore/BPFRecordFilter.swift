@@ -1,5 +1,6 @@
 /// A byte-level pre-filter in front of libauparse: it assembles the records of BPF events
-/// (same node and serial as a BPF record), drops everything else (or, in pass-through mode
+/// (same node and serial as a BPF record) and of changes to audit itself (CONFIG_CHANGE,
+/// auditd's DAEMON_END/ABORT/RESUME; kept with the BPF records), drops everything else (or, in pass-through mode
 /// for `--no-prefilter`, hands everything else on at once), and hands libauparse each BPF
 /// event only once the event is complete, ending with an EOE record.
 ///
@@ -84,10 +85,25 @@ public struct BPFRecordFilter: Sendable {
     private static let syscallType = Array("SYSCALL".utf8)
     private static let proctitleType = Array("PROCTITLE".utf8)
 
+    private static let configChangeType = Array("CONFIG_CHANGE".utf8)
+    private static let daemonTypes = ["DAEMON_END", "DAEMON_ABORT", "DAEMON_RESUME"].map { Array($0.utf8) }
+
     /// Whether the header's type is the BPF record (type 1334, by name or number).
     public static func isBPFRecord(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) -> Bool {
         let type = UnsafeBufferPointer(rebasing: line[header.type])
         return type.elementsEqual(bpfType) || type.elementsEqual(unknownBPFType)
+    }
+
+    /// Whether the record opens an event the plugin needs: a BPF record, or a change to audit
+    /// itself (CONFIG_CHANGE; auditd's DAEMON_END, DAEMON_ABORT, DAEMON_RESUME).
+    public static func opensEvent(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) -> Bool {
+        let type = UnsafeBufferPointer(rebasing: line[header.type])
+        switch type.first {
+        case UInt8(ascii: "B"), UInt8(ascii: "U"): return type.elementsEqual(bpfType) || type.elementsEqual(unknownBPFType)
+        case UInt8(ascii: "C"): return type.elementsEqual(configChangeType)
+        case UInt8(ascii: "D"): return daemonTypes.contains { type.elementsEqual($0) }
+        default: return false
+        }
     }
 
     /// Takes one record line (without newline). `pass` receives bytes for libauparse (lines
@@ -98,7 +114,7 @@ public struct BPFRecordFilter: Sendable {
         arrivals &+= 1
         if !orderedRelease || !events.isEmpty { completeByArrival(pass: pass) }
         let timestamp = header.timestamp
-        if Self.isBPFRecord(line, header) {
+        if Self.opensEvent(line, header) {
             let key = EventKey(serial: timestamp.serial, seconds: timestamp.seconds, node: header.node.map { Array(line[$0]) })
             let program = Self.program(in: line, header)
             let id: UInt64
@@ -123,6 +139,7 @@ public struct BPFRecordFilter: Sendable {
             addRecord(line, type: .bpf, to: id, pass: pass)
             return
         }
+
         if events.hasIncomplete(serial: timestamp.serial),
            let id = events.incompleteID(for: EventKey(serial: timestamp.serial, seconds: timestamp.seconds, node: header.node.map { Array(line[$0]) })) {
             let type = UnsafeBufferPointer(rebasing: line[header.type])
@@ -165,7 +182,7 @@ public struct BPFRecordFilter: Sendable {
     private static func recordType(of type: UnsafeBufferPointer<UInt8>) -> RecordType {
         if type.elementsEqual(syscallType) { return .syscall }
         if type.elementsEqual(proctitleType) { return .proctitle }
-        if type.elementsEqual(bpfType) || type.elementsEqual(unknownBPFType) { return .bpf }
+        if type.elementsEqual(bpfType) || type.elementsEqual(unknownBPFType) || type.elementsEqual(configChangeType) { return .bpf }
         return .other
     }
 
