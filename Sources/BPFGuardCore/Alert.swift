@@ -48,8 +48,9 @@ public struct LabelCount: Hashable, Sendable {
 public enum AlertFormatter {
     /// The fields in their documented order:
     /// `alert priority op prog-id [prog-type prog-name prog-tag helpers created-by-uid [info]]
-    /// [node] uid auid euid pid ppid comm exe [identity] [lifetime] event rule` — the bracketed
-    /// program and identity keys when kernel lookups are on.
+    /// [node] uid auid euid pid ppid comm exe [identity [holders]] [lifetime] event rule` — the
+    /// bracketed program and identity keys when kernel lookups are on, `holders` when the
+    /// loader was recovered from /proc (`identity=proc`).
     public static func fields(of alert: Alert) -> [(key: String, value: AlertValue)] {
         let subject = alert.subject
         let event = subject.event
@@ -86,7 +87,10 @@ public enum AlertFormatter {
             ("comm", string(loader?.comm)),
             ("exe", string(loader?.exe)),
         ]
-        if let identity = subject.identity { fields.append(("identity", .word(identity.rawValue))) }
+        if let identity = subject.identity {
+            fields.append(("identity", .word(identity.rawValue)))
+            if identity == .proc { fields.append(("holders", number(subject.holders))) }
+        }
         if event.operation == .unload {
             fields.append(("lifetime", subject.lifetimeMilliseconds.map { .milliseconds($0) } ?? .unknown))
         }

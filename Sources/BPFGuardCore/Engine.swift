@@ -32,10 +32,14 @@ public struct Engine: Sendable {
         public var program: ProgramLookup
         /// The process found holding the program, for a LOAD without SYSCALL context.
         public var recoveredLoader: ProcessContext?
+        /// How many distinct processes held the program when it was recovered (the first
+        /// one found is not necessarily its loader).
+        public var holders: UInt32?
 
-        public init(program: ProgramLookup, recoveredLoader: ProcessContext? = nil) {
+        public init(program: ProgramLookup, recoveredLoader: ProcessContext? = nil, holders: UInt32? = nil) {
             self.program = program
             self.recoveredLoader = recoveredLoader
+            self.holders = holders
         }
     }
 
@@ -58,15 +62,17 @@ public struct Engine: Sendable {
             statistics.loads += 1
             var loader = event.process
             var identity: LoaderIdentity?
+            var holders: UInt32?
             if let enrichment {
                 if loader == nil { loader = enrichment.recoveredLoader }
                 identity = event.process != nil ? .audit : loader != nil ? .proc : LoaderIdentity.none
+                if identity == .proc { holders = enrichment.holders }
             }
             let program = enrichment?.program ?? .notDone
-            subject = RuleSubject(event: event, loader: loader, program: program, identity: identity)
+            subject = RuleSubject(event: event, loader: loader, program: program, identity: identity, holders: holders)
             let decision = decide(subject)
-            programs.insert(LoadedProgram(loader: loader, loadedAt: event.timestamp, program: program, identity: identity), for: key,
-                            alerted: decision.alert != nil)
+            programs.insert(LoadedProgram(loader: loader, loadedAt: event.timestamp, program: program, identity: identity, holders: holders),
+                            for: key, alerted: decision.alert != nil)
             return alert(for: decision, subject)
         case .unload:
             statistics.unloads += 1
@@ -85,7 +91,8 @@ public struct Engine: Sendable {
                 unloader: event.process,
                 lifetimeMilliseconds: loaded.map { event.timestamp.milliseconds(since: $0.loadedAt) },
                 program: loaded?.program ?? .notDone,
-                identity: identity
+                identity: identity,
+                holders: loaded?.holders
             )
         }
         return alert(for: decide(subject), subject)

@@ -16,12 +16,16 @@ public struct LoadedProgram: Hashable, Sendable {
     /// The kernel's description, looked up at LOAD (or at start-up).
     public var program: ProgramLookup
     public var identity: LoaderIdentity?
+    /// With identity proc: how many processes held the program when it was recovered.
+    public var holders: UInt32?
 
-    public init(loader: ProcessContext?, loadedAt: AuditTimestamp, program: ProgramLookup = .notDone, identity: LoaderIdentity? = nil) {
+    public init(loader: ProcessContext?, loadedAt: AuditTimestamp, program: ProgramLookup = .notDone, identity: LoaderIdentity? = nil,
+                holders: UInt32? = nil) {
         self.loader = loader
         self.loadedAt = loadedAt
         self.program = program
         self.identity = identity
+        self.holders = holders
     }
 }
 
@@ -57,6 +61,9 @@ public struct ProgramTable: Sendable {
         var serial: UInt64 = 0
         var node: UInt32 = 0
         var generation: UInt32 = 0
+        /// 0 when unknown (a recovered loader has at least one holder). Placed here, it
+        /// fits the entry's padding (the stride stays 96 bytes).
+        var holders: UInt32 = 0
         var identity: UInt8 = 0
         var hasDescription = false
         var occupied = false
@@ -117,6 +124,7 @@ public struct ProgramTable: Sendable {
         entry.serial = program.loadedAt.serial
         entry.generation = nextGeneration
         entry.identity = Self.code(program.identity)
+        entry.holders = program.holders ?? 0
         entry.occupied = true
         entry.alerted = alerted
         let slot = allocateSlot()
@@ -283,7 +291,7 @@ public struct ProgramTable: Sendable {
         let loadedAt = AuditTimestamp(seconds: entry.loadedMilliseconds / 1000, milliseconds: UInt32(entry.loadedMilliseconds % 1000), serial: entry.serial)
         return LoadedProgram(loader: process(entry.loader), loadedAt: loadedAt,
                              program: entry.hasDescription ? descriptions[slot] ?? .notDone : .notDone,
-                             identity: Self.identity(entry.identity))
+                             identity: Self.identity(entry.identity), holders: entry.holders == 0 ? nil : entry.holders)
     }
 
     private static let identities: [LoaderIdentity?] = [nil, .audit, .proc, .kernel, LoaderIdentity.none]

@@ -10,6 +10,7 @@ public enum RuleField: String, Sendable, CaseIterable {
     case node
     case uid, auid, euid, gid, pid, ppid, ses, tty, comm, exe, key, syscall
     case identity
+    case holders
     case lifetime
     case unloaderUID = "unloader-uid"
     case unloaderPID = "unloader-pid"
@@ -42,7 +43,7 @@ public enum RuleField: String, Sendable, CaseIterable {
     public var kind: Kind {
         switch self {
         case .op: .operation
-        case .progID, .pid, .ppid, .unloaderPID: .number
+        case .progID, .pid, .ppid, .unloaderPID, .holders: .number
         case .uid, .euid, .unloaderUID, .createdByUID: .userID
         case .gid: .groupID
         case .auid: .auditID(allowsUserNames: true)

@@ -14,15 +14,19 @@ public struct RuleSubject: Sendable {
     /// Where the loader fields come from; nil when kernel lookups are off (and then neither
     /// it nor the program fields are part of the alert).
     public var identity: LoaderIdentity?
+    /// With `identity` proc: how many distinct processes held the program when its loader
+    /// was recovered (more than one: the loader is ambiguous).
+    public var holders: UInt32?
 
     public init(event: BPFEvent, loader: ProcessContext?, unloader: ProcessContext? = nil, lifetimeMilliseconds: UInt64? = nil,
-                program: ProgramLookup = .notDone, identity: LoaderIdentity? = nil) {
+                program: ProgramLookup = .notDone, identity: LoaderIdentity? = nil, holders: UInt32? = nil) {
         self.event = event
         self.loader = loader
         self.unloader = unloader
         self.lifetimeMilliseconds = lifetimeMilliseconds
         self.program = program
         self.identity = identity
+        self.holders = holders
     }
 
     /// The field's value, or nil when the event does not carry it.
@@ -36,6 +40,7 @@ public struct RuleSubject: Sendable {
         case .helpers: return program.info?.helpers.map { .list($0.map { Array($0.utf8) }) }
         case .createdByUID: return program.info.map { .number(UInt64($0.createdByUID)) }
         case .identity: return identity.map { .bytes(Array($0.rawValue.utf8)) }
+        case .holders: return number(holders)
         case .node: return event.node.map { .bytes(Array($0.utf8)) }
         case .uid: return number(loader?.uid)
         case .auid: return number(loader?.auid)

@@ -2,8 +2,8 @@ import BPFGuardAudit
 import BPFGuardCore
 
 /// Audit records in, alerts out: the audit event stream (line reader → pre-filter →
-/// libauparse) → rule engine → alert folding → alert output. Shared by plugin mode and
-/// --replay.
+/// libauparse) → kernel lookups and loader recovery (`LoaderRecoveryStage`, when lookups
+/// are on) → rule engine → alert folding → alert output. Shared by plugin mode and --replay.
 final class InputPipeline {
     private(set) var engine: Engine
     private let output: AlertOutput
@@ -14,6 +14,8 @@ final class InputPipeline {
 
     /// nil: no kernel lookups (`--replay` without `--lookup`, `--no-lookup`).
     let lookups: KernelLookups?
+    /// Holds events behind LOADs whose loader is being recovered; nil without lookups.
+    private let recovery: LoaderRecoveryStage?
 
     /// Live input (plugin mode): events are released as they complete, and events without
     /// EOE complete by the monotonic clock. Replayed logs keep arrival order.
@@ -23,6 +25,7 @@ final class InputPipeline {
          live: Bool) throws(AuditFeedError) {
         self.engine = Engine(policy: policy)
         self.lookups = lookups
+        self.recovery = lookups.map { LoaderRecoveryStage(lookups: $0, mayBlock: !live) }
         self.live = live
         self.output = output
         self.folding = AlertFoldingStage(policy: policy, output: output)
@@ -53,6 +56,7 @@ final class InputPipeline {
     /// Consumes a chunk of input bytes.
     func consume(_ bytes: UnsafeRawBufferPointer) {
         stream.consume(bytes)
+        if let recovery, recovery.hasPending { deliver(recovery.collectAnswers()) }
         reportMalformedBPFRecords()
         output.flush()
     }
@@ -64,22 +68,51 @@ final class InputPipeline {
         output.flush()
     }
 
-    /// Whether events wait for more records (the input loop then wakes up more often).
-    var hasOpenEvents: Bool { stream.hasOpenEvents }
+    /// Whether events wait for more records or for their loader's recovery (the input loop
+    /// then wakes up more often).
+    var hasOpenEvents: Bool { stream.hasOpenEvents || recovery?.hasPending == true }
 
-    /// Completes live events without EOE whose wait is over.
-    func tick() {
+    /// Readable when loader recovery has answers (poll it with standard input); -1 without
+    /// lookups.
+    var recoveryWakeDescriptor: Int32 { lookups?.recovery.wakeDescriptor ?? -1 }
+
+    /// Completes live events without EOE whose wait is over, and releases events whose
+    /// loader recovery was answered or timed out. `recoveryWoken`: the recovery descriptor
+    /// was readable.
+    func tick(recoveryWoken: Bool = false) {
+        if let recovery, recoveryWoken || recovery.hasPending {
+            deliver(recovery.collectAnswers(woken: recoveryWoken))
+            output.flush()
+        }
         guard stream.hasOpenEvents else { return }
         stream.tick()
         output.flush()
     }
 
-    /// End of input: everything pending is completed.
+    /// End of input: everything pending is completed (outstanding loader recoveries are
+    /// waited for, each until its deadline).
     func finish() {
         stream.finish()
+        if let recovery { deliver(recovery.finish()) }
         reportMalformedBPFRecords()
         folding.flush()
         output.flush()
+    }
+
+    /// Starts the loader recovery worker (after privileges are dropped: it gets the
+    /// capabilities of this thread). False when it could not start: context-less LOADs
+    /// then go on without a loader, counted as shed.
+    func startLoaderRecovery() -> Bool {
+        lookups?.startRecovery() ?? true
+    }
+
+    /// Counters of loader recovery; nil without lookups.
+    var recoveryStatistics: LoaderRecoveryStatistics? { recovery?.statistics }
+
+    /// The lookup and recovery counters of the exit summary; nil without lookups.
+    var lookupSummary: String? {
+        guard let lookups, let recovery else { return nil }
+        return lookups.summary(recovery: recovery.statistics)
     }
 
     /// Loads the kernel's current programs into the table (plugin start-up).
@@ -97,9 +130,21 @@ final class InputPipeline {
     private func handle(_ events: [BPFEvent]) {
         engine.countEvent()
         for event in events {
-            let enrichment = lookups?.enrichment(for: event)
-            if let alert = engine.process(event, enrichment: enrichment) { folding.take(alert) }
+            if let recovery {
+                deliver(recovery.admit(event))
+            } else {
+                process(event, enrichment: nil)
+            }
         }
+    }
+
+    private func deliver(_ released: [LoaderRecoveryStage.Released]) {
+        for item in released { process(item.event, enrichment: item.enrichment) }
+    }
+
+    /// One event through the engine, in input order.
+    private func process(_ event: BPFEvent, enrichment: Engine.Enrichment?) {
+        if let alert = engine.process(event, enrichment: enrichment) { folding.take(alert) }
     }
 
     /// The first malformed lines are reported one by one, then every 1000th, so that a

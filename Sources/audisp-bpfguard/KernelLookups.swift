@@ -1,11 +1,13 @@
 import BPFGuardCore
 import Glibc
 
-/// Everything the plugin asks the kernel about a BPF event: the program by prog-id and,
-/// for a LOAD without SYSCALL context, the process holding it. Counts what it did.
+/// Everything the plugin asks the kernel about a BPF event: the program by prog-id (at
+/// once, on the input thread: one bpf() call) and, for a LOAD without SYSCALL context, the
+/// process holding it (from /proc, on the recovery worker thread). Counts what it did.
 final class KernelLookups {
     let programs: KernelPrograms
-    let finder: ProcLoaderFinder
+    /// The worker that recovers loaders from /proc (started with `startRecovery`).
+    let recovery: LoaderRecovery
     /// Events from this node are local too (auditd's `name_format` puts a node on local
     /// records); events from other nodes are never looked up. The policy's `local_node`,
     /// else the name auditd.conf gives this host.
@@ -18,13 +20,11 @@ final class KernelLookups {
     private(set) var lookups: UInt64 = 0
     private(set) var gone: UInt64 = 0
     private(set) var failures: UInt64 = 0
-    private(set) var recovered: UInt64 = 0
-    private(set) var recoveryMisses: UInt64 = 0
     private(set) var lastFailure: String?
 
-    init(programs: KernelPrograms, finder: ProcLoaderFinder = ProcLoaderFinder(), configuredNode: String?, auditdNode: String? = nil) {
+    init(programs: KernelPrograms, recovery: LoaderRecovery = LoaderRecovery(), configuredNode: String?, auditdNode: String? = nil) {
         self.programs = programs
-        self.finder = finder
+        self.recovery = recovery
         self.configuredNode = configuredNode
         self.auditdNode = auditdNode
     }
@@ -33,7 +33,20 @@ final class KernelLookups {
         event.node == nil || event.node == localNode
     }
 
-    /// The enrichment for one event (UNLOADs and remote events get none of their own).
+    /// Whether the event is a local LOAD without SYSCALL context, whose loader is to be
+    /// recovered from /proc.
+    func needsRecovery(_ event: BPFEvent) -> Bool {
+        event.operation == .load && event.process == nil && isLocal(event)
+    }
+
+    /// Starts the recovery worker; its thread gets the capabilities of the calling thread,
+    /// so call it after privileges are dropped. Until it runs, requests are refused (shed).
+    func startRecovery() -> Bool {
+        recovery.start()
+    }
+
+    /// The kernel's description of the event's program (UNLOADs and remote events get
+    /// none of their own).
     func enrichment(for event: BPFEvent) -> Engine.Enrichment {
         guard event.operation == .load, isLocal(event) else { return Engine.Enrichment(program: .notDone) }
         lookups += 1
@@ -43,12 +56,7 @@ final class KernelLookups {
         case .failed(let message): failures += 1; lastFailure = message
         case .found, .notDone: break
         }
-        var recoveredLoader: ProcessContext?
-        if event.process == nil {
-            recoveredLoader = finder.find(programID: event.programID)
-            if recoveredLoader != nil { recovered += 1 } else { recoveryMisses += 1 }
-        }
-        return Engine.Enrichment(program: program, recoveredLoader: recoveredLoader)
+        return Engine.Enrichment(program: program)
     }
 
     /// Puts every program loaded now into the engine's table (start-up and restarts), with
@@ -71,7 +79,8 @@ final class KernelLookups {
         return count
     }
 
-    var summary: String {
-        "lookups=\(lookups) gone=\(gone) lookup_errors=\(failures) recovered_loaders=\(recovered) unrecovered_loaders=\(recoveryMisses)"
+    /// The exit summary's lookup counters, with those of loader recovery.
+    func summary(recovery statistics: LoaderRecoveryStatistics) -> String {
+        "lookups=\(lookups) gone=\(gone) lookup_errors=\(failures) \(statistics.summary)"
     }
 }

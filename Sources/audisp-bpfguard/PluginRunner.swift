@@ -42,15 +42,17 @@ struct PluginRunner {
                 drainAvailableInput(&buffer)
                 break
             }
-            var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            // Standard input, and the loader recovery's answers (fd -1, ignored, without lookups).
+            var descriptors = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: pipeline.recoveryWakeDescriptor, events: Int16(POLLIN), revents: 0)]
             let timeout = pipeline.hasOpenEvents || reloader.isRunning ? Self.openEventPollMilliseconds : Self.pollTimeoutMilliseconds
-            let ready = poll(&descriptor, 1, timeout)
+            let ready = poll(&descriptors, 2, timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
                 diagnostics.log(.err, "poll on standard input failed: \(String(cString: strerror(errno)))")
                 break
             }
-            if ready > 0 {
+            if descriptors[0].revents != 0 {
                 let count = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
                 if count > 0 {
                     buffer.withUnsafeBytes { pipeline.consume(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
@@ -59,7 +61,7 @@ struct PluginRunner {
                     if count < 0 { diagnostics.log(.err, "reading standard input failed: \(String(cString: strerror(errno)))") }
                 }
             }
-            pipeline.tick()
+            pipeline.tick(recoveryWoken: descriptors[1].revents != 0)
             let now = Clock.monotonicMilliseconds()
             if ready == 0 || now - lastAged >= Self.ageIntervalMilliseconds {
                 pipeline.idle()
@@ -71,7 +73,7 @@ struct PluginRunner {
         let drained = queue.drain(milliseconds: Self.exitDrainMilliseconds)
         if !drained { queue.countQueuedAsDropped() }
         let table = pipeline.engine.programs
-        let lookupSummary = pipeline.lookups.map { " " + $0.summary } ?? ""
+        let lookupSummary = pipeline.lookupSummary.map { " " + $0 } ?? ""
         diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: queue.droppedAlerts)) \(pipeline.folding.statistics.summary)\(lookupSummary)")
         if !drained {
             FileIO.printError("audisp-bpfguard: output still blocked at exit: queued alerts are lost")
@@ -123,7 +125,7 @@ struct PluginRunner {
     private func writeStateReport() {
         let engine = pipeline.engine
         let text = StateReport.text(policyPath: policyPath, engine: engine, statistics: pipeline.statistics,
-                                    alerts: pipeline.folding.statistics, dropped: queue.droppedAlerts)
+                                    alerts: pipeline.folding.statistics, dropped: queue.droppedAlerts, recovery: pipeline.recoveryStatistics)
         if let failure = StateReport.write(text, to: stateFilePath) {
             diagnostics.log(.err, "cannot write the state report to \(stateFilePath): \(failure)")
         } else {

@@ -39,7 +39,7 @@ struct ReplayRunner {
         }
         pipeline.finish()
         let table = pipeline.engine.programs
-        let lookupSummary = pipeline.lookups.map { " " + $0.summary } ?? ""
+        let lookupSummary = pipeline.lookupSummary.map { " " + $0 } ?? ""
         diagnostics.log(.info, "replay: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: pipeline.droppedAlerts)) \(pipeline.folding.statistics.summary)\(lookupSummary)")
         return status
     }

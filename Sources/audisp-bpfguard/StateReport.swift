@@ -6,7 +6,9 @@ import Glibc
 enum StateReport {
     static let defaultPath = "/run/audit/audisp-bpfguard.state"
 
-    static func text(policyPath: String, engine: Engine, statistics: EngineStatistics, alerts: AlertFolder.Statistics, dropped: UInt64) -> String {
+    /// `recovery`: the loader recovery counters, nil without kernel lookups.
+    static func text(policyPath: String, engine: Engine, statistics: EngineStatistics, alerts: AlertFolder.Statistics, dropped: UInt64,
+                     recovery: LoaderRecoveryStatistics? = nil) -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var lines = [
@@ -37,6 +39,7 @@ enum StateReport {
             "live_programs = \(engine.programs.count)",
             "max_programs = \(engine.policy.settings.maxPrograms)",
         ]
+        for counter in recovery?.counters ?? [] { lines.append("\(counter.name) = \(counter.value)") }
         for (rule, hits) in zip(engine.policy.rules, engine.ruleHits) {
             let action: String
             switch rule.action {

@@ -114,6 +114,7 @@ func runMain() -> Int32 {
 
     switch options.action {
     case .replay(let files):
+        if !pipeline.startLoaderRecovery() { diagnostics.log(.warning, "cannot start the loader recovery thread: LOADs without SYSCALL context keep no loader") }
         return ReplayRunner(files: files, pipeline: pipeline, diagnostics: diagnostics).run()
     default:
         if !signalsInstalled {
@@ -128,6 +129,9 @@ func runMain() -> Int32 {
         }
         let kept = lookups == nil ? [] : Privileges.lookupCapabilities
         if let problem = Privileges.drop(keeping: kept) { diagnostics.log(.warning, problem) }
+        if !pipeline.startLoaderRecovery() {
+            diagnostics.log(.warning, "cannot start the loader recovery thread: LOADs without SYSCALL context keep no loader")
+        }
         for warning in loaded.warnings { diagnostics.log(.warning, warning.description) }
         diagnostics.log(.info, "started \(bpfguardVersion): policy \(options.policyPath): \(loaded.policy.summary)")
         return PluginRunner(policyPath: options.policyPath, pipeline: pipeline, diagnostics: diagnostics, queue: queue!, diagnosticQueue: diagnosticQueue,

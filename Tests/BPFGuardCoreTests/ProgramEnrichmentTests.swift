@@ -151,4 +151,41 @@ import Testing
         #expect(unload?.subject.loader?.uid == 0, "the creator's uid comes from the kernel")
         #expect(unload?.subject.value(of: .progType) == .bytes(Array("cgroup_device".utf8)))
     }
+
+    @Test func holdersFollowARecoveredIdentityInAlertsRulesAndTheTable() throws {
+        var engine = Engine(policy: try compiledPolicy("""
+        alert shared op=load holders>1 priority=crit
+        alert single op=load holders=1
+        alert unknown-holders op=load holders=?
+        alert shared-gone op=unload holders>=2
+        alert gone op=unload
+        """))
+        let recovered = process(uid: 1000, pid: 4242, comm: "agent", exe: "/opt/agent")
+        let sharedAlert = engine.process(load(8, by: nil), enrichment: Engine.Enrichment(program: .gone, recoveredLoader: recovered, holders: 2))
+        let shared = try #require(sharedAlert)
+        #expect(shared.label == "shared")
+        #expect(shared.subject.holders == 2)
+        let line = AlertFormatter.line(shared)
+        #expect(line.contains(" exe=\"/opt/agent\" identity=proc holders=2 event="), "holders follows identity: \(line)")
+        #expect(AlertFormatter.json(shared).contains("\"identity\":\"proc\",\"holders\":2,"))
+
+        let single = engine.process(load(9, by: nil), enrichment: Engine.Enrichment(program: .gone, recoveredLoader: recovered, holders: 1))
+        #expect(single?.label == "single")
+        let withContextAlert = engine.process(load(10), enrichment: Engine.Enrichment(program: .gone, holders: 3))
+        let withContext = try #require(withContextAlert)
+        #expect(withContext.label == "unknown-holders", "holders are only known when the loader came from /proc")
+        #expect(!AlertFormatter.line(withContext).contains(" holders="))
+        let noneAlert = engine.process(load(11, by: nil), enrichment: Engine.Enrichment(program: .gone))
+        let none = try #require(noneAlert)
+        #expect(!AlertFormatter.line(none).contains(" holders="), "identity=none has no holders key")
+
+        let unloadedAlert = engine.process(unload(8), enrichment: Engine.Enrichment(program: .notDone))
+        let unloaded = try #require(unloadedAlert)
+        #expect(unloaded.label == "shared-gone", "the table keeps the holders for the UNLOAD")
+        #expect(AlertFormatter.line(unloaded).contains(" identity=proc holders=2 lifetime="))
+        let unknownCount = engine.process(load(12, by: nil), enrichment: Engine.Enrichment(program: .gone, recoveredLoader: recovered))
+        #expect(unknownCount.map(AlertFormatter.line)?.contains(" identity=proc holders=? ") == true)
+        let unknownCountUnload = engine.process(unload(12), enrichment: Engine.Enrichment(program: .notDone))
+        #expect(unknownCountUnload?.subject.holders == nil)
+    }
 }

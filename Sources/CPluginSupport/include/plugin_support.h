@@ -29,4 +29,14 @@ int bpfguard_close_inherited_descriptors(void);
 /* prctl(PR_SET_NO_NEW_PRIVS, 1): 0, or -1 with errno set. */
 int bpfguard_set_no_new_privs(void);
 
+/* A wake-up descriptor (an eventfd, non-blocking, close-on-exec) that a worker thread
+ * signals and the main loop polls: the descriptor, or -1 with errno set. */
+int bpfguard_wakeup_create(void);
+
+/* Makes the descriptor readable (a worker thread has something for the main loop). */
+void bpfguard_wakeup_signal(int fd);
+
+/* Makes it unreadable again until the next signal. */
+void bpfguard_wakeup_clear(int fd);
+
 #endif

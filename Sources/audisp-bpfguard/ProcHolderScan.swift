@@ -1,0 +1,136 @@
+import BPFGuardCore
+import Glibc
+
+/// One pass over /proc for the programs whose loader is wanted at that moment: every
+/// process's descriptors are visited once, whatever the number of programs wanted, and
+/// each wanted program gets the first process found holding it (described from /proc) and
+/// the number of processes holding it.
+///
+/// A descriptor is looked at through its `/proc/PID/fd/N` link (one readlink); only BPF
+/// program and link descriptors have their `/proc/PID/fdinfo/N` read (see
+/// `ProcDescriptorParsing`). Bounded in time: the pass stops at its deadline, and a
+/// program it did not reach counts as not found. Runs on the recovery worker thread.
+struct ProcHolderScan {
+    var procRoot = "/proc"
+
+    struct Result {
+        /// The loader found for each wanted program that some process held.
+        var loaders: [UInt32: RecoveredLoader] = [:]
+        /// Whether the pass visited every process before its deadline.
+        var complete = true
+    }
+
+    /// Scans /proc until `deadline` (monotonic milliseconds).
+    func pass(wanted: Set<UInt32>, deadline: UInt64) -> Result {
+        var result = Result()
+        guard !wanted.isEmpty else { return result }
+        guard let proc = opendir(procRoot) else { result.complete = false; return result }
+        defer { closedir(proc) }
+        let ownPID = UInt32(getpid())
+        var tally = ProgramHolderTally(wanted: wanted)
+        var described: [UInt32: ProcessContext] = [:]
+        var buffers = Buffers()
+        while let entry = readdir(proc) {
+            guard let pid = Self.number(entry), pid != ownPID else { continue }
+            let finished = scanDescriptors(of: pid, deadline: deadline, buffers: &buffers) { programID in
+                // The first holder that can still be described speaks for the program.
+                if tally.note(programID: programID, pid: pid), described[programID] == nil {
+                    described[programID] = describe(pid: pid)
+                }
+            }
+            if !finished { result.complete = false; break }
+        }
+        for (programID, process) in described {
+            if let holders = tally.holders(of: programID) {
+                result.loaders[programID] = RecoveredLoader(process: process, holders: holders.count)
+            }
+        }
+        return result
+    }
+
+    /// Reusable read buffers: a pass reads tens of thousands of links.
+    private struct Buffers {
+        /// The targets that matter (`anon_inode:bpf-prog`, `anon_inode:bpf_link`) are short;
+        /// a longer target fills the buffer and is no match.
+        var linkTarget = [UInt8](repeating: 0, count: 64)
+        var fdinfo = [UInt8](repeating: 0, count: 4096)
+    }
+
+    /// Calls `found` with the program of each BPF descriptor of process `pid`. Returns false
+    /// when the deadline passed before the process was done.
+    private func scanDescriptors(of pid: UInt32, deadline: UInt64, buffers: inout Buffers, found: (UInt32) -> Void) -> Bool {
+        if Clock.monotonicMilliseconds() >= deadline { return false }
+        let directory = open("\(procRoot)/\(pid)/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0, let descriptors = fdopendir(directory) else {
+            if directory >= 0 { close(directory) }
+            return true  // gone, or a kernel thread
+        }
+        defer { closedir(descriptors) }
+        while let entry = readdir(descriptors) {
+            if Clock.monotonicMilliseconds() >= deadline { return false }
+            guard Self.number(entry) != nil else { continue }
+            let length = buffers.linkTarget.withUnsafeMutableBytes { target in
+                withUnsafeBytes(of: entry.pointee.d_name) { name in
+                    readlinkat(directory, name.baseAddress!.assumingMemoryBound(to: CChar.self),
+                               target.baseAddress!.assumingMemoryBound(to: CChar.self), target.count)
+                }
+            }
+            guard length > 0, length < buffers.linkTarget.count else { continue }
+            let holdsProgram = buffers.linkTarget.withUnsafeBytes {
+                ProcDescriptorParsing.mayHoldProgram(linkTarget: UnsafeRawBufferPointer(rebasing: $0[..<length]))
+            }
+            guard holdsProgram else { continue }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let programID = readProgramID(fdinfo: "\(procRoot)/\(pid)/fdinfo/\(name)", buffer: &buffers.fdinfo) {
+                found(programID)
+            }
+        }
+        return true
+    }
+
+    private func readProgramID(fdinfo path: String, buffer: inout [UInt8]) -> UInt32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return buffer.withUnsafeMutableBytes { bytes -> UInt32? in
+            let count = read(fd, bytes.baseAddress, bytes.count)
+            guard count > 0 else { return nil }
+            return ProcDescriptorParsing.programID(fdinfo: UnsafeRawBufferPointer(rebasing: bytes[..<count]))
+        }
+    }
+
+    /// uid, euid, gid, pid, ppid, auid, ses, comm and exe of a process, from /proc; nil when
+    /// it has gone.
+    func describe(pid: UInt32) -> ProcessContext? {
+        guard let status = Self.readSmallFile("\(procRoot)/\(pid)/status") else { return nil }
+        var context = ProcessContext(pid: pid)
+        ProcStatusParsing.apply(status: status, to: &context)
+        if let comm = Self.readSmallFile("\(procRoot)/\(pid)/comm") { context.comm = ProcStatusParsing.command(comm) }
+        var target = [CChar](repeating: 0, count: 4096)
+        let count = readlink("\(procRoot)/\(pid)/exe", &target, target.count)
+        if count > 0 { context.exe = target[..<count].map { UInt8(bitPattern: $0) } }
+        if let loginuid = Self.readSmallFile("\(procRoot)/\(pid)/loginuid") { context.auid = ProcStatusParsing.number(loginuid) }
+        if let session = Self.readSmallFile("\(procRoot)/\(pid)/sessionid") { context.ses = ProcStatusParsing.number(session) }
+        return context
+    }
+
+    /// A directory entry's name as a number (a pid or a descriptor), nil for other names.
+    private static func number(_ entry: UnsafeMutablePointer<dirent>) -> UInt32? {
+        withUnsafeBytes(of: entry.pointee.d_name) { name in
+            let length = name.firstIndex(of: 0) ?? name.count
+            guard length > 0, name[0] >= 0x30, name[0] <= 0x39 else { return nil }
+            return ProcDescriptorParsing.decimal(UnsafeRawBufferPointer(rebasing: name[..<length]))
+        }
+    }
+
+    /// The first 8 KiB of a /proc file (status, comm and the id files are smaller).
+    private static func readSmallFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count >= 0 else { return nil }
+        return Array(buffer[..<count])
+    }
+}
