@@ -303,6 +303,13 @@ def main():
             add("- " + note)
         add("")
 
+    # The loader-recovery section comes from another command (Benchmarks/proc_recovery.py,
+    # see Benchmarks/README.md): carried over as it is.
+    previous = read_text(args.output)
+    begin, end = "<!-- proc-recovery:begin -->", "<!-- proc-recovery:end -->"
+    if begin in previous and end in previous:
+        lines.append(previous[previous.index(begin):previous.index(end) + len(end)] + "\n")
+
     with open(args.output, "w") as handle:
         handle.write("\n".join(lines))
 

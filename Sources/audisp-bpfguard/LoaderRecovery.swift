@@ -8,19 +8,24 @@ import Glibc
 ///
 /// Requests (a token and a prog-id) queue up while a pass runs; the next pass answers all
 /// of them at once (`ProcHolderScan`). Passes are bounded in rate (`passIntervalMilliseconds`
-/// between their starts) and in cost (`passBudgetMilliseconds`), and memory is bounded:
+/// between their starts) and in cost (`passCPUMilliseconds`), and memory is bounded:
 /// beyond `capacity` outstanding requests, `request` refuses and the caller goes on without
 /// a loader. Answers wait in a list the input loop takes; an eventfd it polls with standard
 /// input wakes it when answers arrive.
 final class LoaderRecovery: @unchecked Sendable {
-    /// The longest a pass may scan /proc; what it did not reach by then is not found. A host
-    /// with ~20,000 descriptors takes a few tens of milliseconds (see BENCHMARKS.md).
-    static let passBudgetMilliseconds: UInt64 = 100
+    /// The CPU time a pass may spend scanning /proc; what it did not reach by then is not
+    /// found. Each descriptor costs one readlink, 3 to 6 µs here: ~19,000 descriptors take
+    /// 60 to 120 ms (see BENCHMARKS.md).
+    static let passCPUMilliseconds: UInt64 = 200
+    /// The wall-clock time a pass may take (a busy machine slows it without making it cost
+    /// more): answers later than this are of no use, since the input path waits as long at
+    /// most (`LoaderRecoveryStage.waitMilliseconds`).
+    static let passWallMilliseconds: UInt64 = 1000
     /// The shortest time between the starts of two passes: requests arriving meanwhile wait
-    /// and share the next pass, so a flood of context-less LOADs costs at most
-    /// `passBudgetMilliseconds` of CPU per this interval. A request is answered within
-    /// budget + interval + budget (300 ms), below the input path's wait for an answer.
-    static let passIntervalMilliseconds: UInt64 = 200
+    /// and share the next pass, so even a flood of context-less LOADs keeps the worker below
+    /// half a core. On an idle machine a request is answered within interval + pass (600 ms
+    /// when it arrives just as a pass starts).
+    static let passIntervalMilliseconds: UInt64 = 400
     /// Outstanding requests (queued, in a pass, or answered and not yet taken) at most.
     static let defaultCapacity = 8192
 
@@ -143,7 +148,8 @@ final class LoaderRecovery: @unchecked Sendable {
 
             let start = Clock.monotonicMilliseconds()
             lastPassStart = start
-            let result = scan.pass(wanted: Set(batch.map(\.programID)), deadline: start + Self.passBudgetMilliseconds)
+            let budget = ProcHolderScan.Budget(cpuMilliseconds: Self.passCPUMilliseconds, deadline: start + Self.passWallMilliseconds)
+            let result = scan.pass(wanted: Set(batch.map(\.programID)), budget: budget)
 
             pthread_mutex_lock(mutex)
             passCount &+= 1

@@ -11,10 +11,11 @@ import BPFGuardCore
 /// instead, and replay keeps the answers plugin mode would get.
 final class LoaderRecoveryStage {
     /// How long an event waits for its loader to be recovered before it goes on with
-    /// `identity=none` (monotonic time, counted as timed out): above the worker's worst
-    /// answer time (a pass in progress, the pass interval, a full pass: 300 ms), and short
-    /// enough that alerts stay prompt.
-    static let waitMilliseconds: UInt64 = 500
+    /// `identity=none` (monotonic time, counted as timed out): above the worker's answer
+    /// time on an idle machine (the pass interval and a full pass: 600 ms) with room for a
+    /// busy one, and short enough that alerts stay prompt (libauparse itself ages events
+    /// without EOE for 2 s).
+    static let waitMilliseconds: UInt64 = 1000
     /// Events held at most: memory stays bounded whatever the flood (a few MB).
     static let capacity = 8192
 

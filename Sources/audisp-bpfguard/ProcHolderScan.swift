@@ -8,37 +8,70 @@ import Glibc
 ///
 /// A descriptor is looked at through its `/proc/PID/fd/N` link (one readlink); only BPF
 /// program and link descriptors have their `/proc/PID/fdinfo/N` read (see
-/// `ProcDescriptorParsing`). Bounded in time: the pass stops at its deadline, and a
-/// program it did not reach counts as not found. Runs on the recovery worker thread.
+/// `ProcDescriptorParsing`). Bounded (`Budget`): the pass stops when its CPU time or its
+/// wall-clock time runs out, and a program it did not reach counts as not found. Runs on
+/// the recovery worker thread.
 struct ProcHolderScan {
     var procRoot = "/proc"
+
+    /// What a pass may spend. CPU time bounds its cost (each descriptor is a readlink, 3 to
+    /// 6 µs); wall-clock time bounds how late its answers come, since a machine busy with
+    /// other work slows the pass without making it cost more.
+    struct Budget {
+        /// CPU milliseconds of the scanning thread.
+        var cpuMilliseconds: UInt64
+        /// Monotonic milliseconds at which the pass stops in any case.
+        var deadline: UInt64
+
+        /// Reading clocks costs a little too: the budget is checked every few descriptors.
+        static let checkEvery = 32
+
+        fileprivate var cpuStart: UInt64 = 0
+        fileprivate var calls = 0
+
+        init(cpuMilliseconds: UInt64, deadline: UInt64) {
+            self.cpuMilliseconds = cpuMilliseconds
+            self.deadline = deadline
+        }
+
+        fileprivate mutating func start() {
+            cpuStart = Clock.threadCPUMilliseconds()
+        }
+
+        /// Whether the pass must stop (checked on every `checkEvery`th call).
+        fileprivate mutating func isSpent() -> Bool {
+            calls &+= 1
+            guard calls % Self.checkEvery == 0 else { return false }
+            return Clock.monotonicMilliseconds() >= deadline || Clock.threadCPUMilliseconds() &- cpuStart >= cpuMilliseconds
+        }
+    }
 
     struct Result {
         /// The loader found for each wanted program that some process held.
         var loaders: [UInt32: RecoveredLoader] = [:]
-        /// Whether the pass visited every process before its deadline.
-        var complete = true
     }
 
-    /// Scans /proc until `deadline` (monotonic milliseconds).
-    func pass(wanted: Set<UInt32>, deadline: UInt64) -> Result {
+    /// Scans /proc for the holders of `wanted`, within `budget`.
+    func pass(wanted: Set<UInt32>, budget: Budget) -> Result {
         var result = Result()
         guard !wanted.isEmpty else { return result }
-        guard let proc = opendir(procRoot) else { result.complete = false; return result }
+        guard let proc = opendir(procRoot) else { return result }
         defer { closedir(proc) }
         let ownPID = UInt32(getpid())
         var tally = ProgramHolderTally(wanted: wanted)
         var described: [UInt32: ProcessContext] = [:]
         var buffers = Buffers()
+        var budget = budget
+        budget.start()
         while let entry = readdir(proc) {
             guard let pid = Self.number(entry), pid != ownPID else { continue }
-            let finished = scanDescriptors(of: pid, deadline: deadline, buffers: &buffers) { programID in
+            let finished = scanDescriptors(of: pid, budget: &budget, buffers: &buffers) { programID in
                 // The first holder that can still be described speaks for the program.
                 if tally.note(programID: programID, pid: pid), described[programID] == nil {
                     described[programID] = describe(pid: pid)
                 }
             }
-            if !finished { result.complete = false; break }
+            if !finished { break }
         }
         for (programID, process) in described {
             if let holders = tally.holders(of: programID) {
@@ -57,9 +90,9 @@ struct ProcHolderScan {
     }
 
     /// Calls `found` with the program of each BPF descriptor of process `pid`. Returns false
-    /// when the deadline passed before the process was done.
-    private func scanDescriptors(of pid: UInt32, deadline: UInt64, buffers: inout Buffers, found: (UInt32) -> Void) -> Bool {
-        if Clock.monotonicMilliseconds() >= deadline { return false }
+    /// when the budget ran out before the process was done.
+    private func scanDescriptors(of pid: UInt32, budget: inout Budget, buffers: inout Buffers, found: (UInt32) -> Void) -> Bool {
+        if budget.isSpent() { return false }
         let directory = open("\(procRoot)/\(pid)/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard directory >= 0, let descriptors = fdopendir(directory) else {
             if directory >= 0 { close(directory) }
@@ -67,7 +100,7 @@ struct ProcHolderScan {
         }
         defer { closedir(descriptors) }
         while let entry = readdir(descriptors) {
-            if Clock.monotonicMilliseconds() >= deadline { return false }
+            if budget.isSpent() { return false }
             guard Self.number(entry) != nil else { continue }
             let length = buffers.linkTarget.withUnsafeMutableBytes { target in
                 withUnsafeBytes(of: entry.pointee.d_name) { name in

@@ -9,7 +9,7 @@
  *
  * Usage:  bpfload [--type socket_filter|kprobe|tracepoint|xdp] [--name NAME]
  *                 [--hold MS] [--pin PATH] [--helper send_signal] [--count N]
- *                 [--delay MS]
+ *                 [--delay MS] [--fork] [--fds N]
  *
  * Programs: "r0 = 0; exit" (xdp returns XDP_PASS), or with --helper send_signal
  * "r1 = 0; call bpf_send_signal; r0 = 0; exit". License "GPL" and kern_version
@@ -18,7 +18,12 @@
  * --pin PATH pins each program on bpffs and exits, leaving it loaded (it is
  * unloaded when the pin is removed).
  *
- * Output: one line per loaded program, "loaded prog-id=N type=T", on stdout.
+ * --fork: after loading, a child process holds the same fds too (two holders of
+ * each program); it dies with the parent. --fds N: first open N more descriptors
+ * (of /dev/null, RLIMIT_NOFILE raised to fit), a host full of descriptors.
+ *
+ * Output: one line per loaded program, "loaded prog-id=N type=T", on stdout,
+ * then with --fork "forked pid=N" (the child).
  * Errors go to stderr (with the verifier log when the load is rejected).
  * Exit status: 0 success, 1 load/pin/info failure, 2 usage error.
  */
@@ -30,6 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -92,6 +101,8 @@ static void usage(FILE *out)
 		"                       selects --type kprobe unless --type is given)\n"
 		"  --count N            load N programs (default 1)\n"
 		"  --delay MS           sleep MS milliseconds before the first load (default 0)\n"
+		"  --fork               after loading, fork: the child holds the fds too (dies with the parent)\n"
+		"  --fds N              first open N more descriptors of /dev/null (raises RLIMIT_NOFILE)\n"
 		"prints \"loaded prog-id=N type=T\" per program; exits non-zero on failure\n");
 }
 
@@ -133,13 +144,18 @@ int main(int argc, char **argv)
 	int type_given = 0, use_send_signal = 0;
 	const char *name = "bpfload";
 	const char *pin = NULL;
-	unsigned long hold_ms = 0, delay_ms = 0, count = 1;
+	unsigned long hold_ms = 0, delay_ms = 0, count = 1, extra_fds = 0;
+	int fork_holder = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
+		}
+		if (!strcmp(a, "--fork")) {
+			fork_holder = 1;
+			continue;
 		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "bpfload: unknown option or missing value: %s\n", a);
@@ -176,6 +192,9 @@ int main(int argc, char **argv)
 				return 2;
 		} else if (!strcmp(a, "--delay")) {
 			if (parse_uint(a, v, 24UL * 3600 * 1000, &delay_ms))
+				return 2;
+		} else if (!strcmp(a, "--fds")) {
+			if (parse_uint(a, v, 1000000, &extra_fds))
 				return 2;
 		} else if (!strcmp(a, "--pin")) {
 			pin = v;
@@ -217,6 +236,31 @@ int main(int argc, char **argv)
 	int status = 0;
 	unsigned long loaded = 0;
 
+	if (extra_fds) {
+		/* Raise the soft limit to fit; the hard limit too when that is allowed
+		 * (CAP_SYS_RESOURCE), else up to it. */
+		struct rlimit limit;
+		rlim_t wanted = extra_fds + 64;
+		if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < wanted) {
+			struct rlimit raised = { .rlim_cur = wanted, .rlim_max = limit.rlim_max > wanted ? limit.rlim_max : wanted };
+			if (setrlimit(RLIMIT_NOFILE, &raised) < 0) {
+				limit.rlim_cur = limit.rlim_max;
+				(void)setrlimit(RLIMIT_NOFILE, &limit);
+			}
+		}
+		int null_fd = open("/dev/null", O_RDONLY);
+		if (null_fd < 0) {
+			fprintf(stderr, "bpfload: --fds: cannot open /dev/null: %s\n", strerror(errno));
+			return 1;
+		}
+		for (unsigned long n = 1; n < extra_fds; n++) {
+			if (dup(null_fd) < 0) {
+				fprintf(stderr, "bpfload: --fds: dup failed after %lu descriptors: %s "
+					"(RLIMIT_NOFILE; raising its hard limit needs CAP_SYS_RESOURCE)\n", n, strerror(errno));
+				return 1;
+			}
+		}
+	}
 	if (delay_ms)
 		sleep_ms(delay_ms);
 	for (unsigned long n = 0; n < count; n++) {
@@ -293,6 +337,22 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (status == 0 && fork_holder) {
+		pid_t parent = getpid();
+		pid_t child = fork();
+		if (child < 0) {
+			fprintf(stderr, "bpfload: fork failed: %s\n", strerror(errno));
+			status = 1;
+		} else if (child == 0) {
+			/* The child holds the same descriptors until the parent ends. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(0);
+		} else {
+			printf("forked pid=%d\n", (int)child);
+			fflush(stdout);
+		}
+	}
 	if (status == 0 && hold_ms)
 		sleep_ms(hold_ms);
 	for (unsigned long n = 0; n < loaded; n++)
