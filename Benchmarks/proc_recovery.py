@@ -10,10 +10,11 @@ plugin under test and, with --before, an older build:
   alert and exited.
 - probe: the BPF records of `bpftool feature probe` (Tests/Fixtures/captured/root-known-loader.log,
   383 LOADs each followed by its UNLOAD) without their SYSCALL, PROCTITLE and EOE records,
-  as a host with `-a never,task` writes them; 1.5 s later (after the 1 s within which the
-  pre-filter completes records without EOE) one complete LOAD event with
-  context (the marker): how long after its write its alert came (how long the input loop
-  was held up), and the time until the plugin has exited after end of input.
+  as a host with `-a never,task` writes them, stamped with the current time; 1.5 s and 3 s
+  later one complete LOAD event with context each (markers; the first one also makes
+  builds that wait for more input start on the probe's events): how long after its write
+  the second marker's alert came (how long the input loop was held up), and the time
+  until the plugin has exited after end of input.
 - held: one standalone LOAD of the program the descriptor holder itself holds, then end of
   input: the time to exit is about one pass over /proc, and the loader is found.
 
@@ -42,19 +43,37 @@ def flood_records(count):
 
 
 def probe_records():
+    """The capture's BPF records, restamped to start now (live records carry the current
+    time), their spacing kept."""
     path = os.path.join(ROOT, "Tests/Fixtures/captured/root-known-loader.log")
     with open(path, "rb") as handle:
         lines = [line for line in handle.read().split(b"\n") if line.startswith(b"type=BPF ")]
-    return b"\n".join(lines) + b"\n"
+    stamp = re.compile(rb"msg=audit\((\d+)\.(\d{3}):")
+    first = None
+    now = int(time.time() * 1000)
+    restamped = []
+    for line in lines:
+        match = stamp.search(line)
+        milliseconds = int(match.group(1)) * 1000 + int(match.group(2))
+        first = milliseconds if first is None else first
+        shifted = now + milliseconds - first
+        restamped.append(line[:match.start()] + b"msg=audit(%d.%03d:" % (shifted // 1000, shifted % 1000) + line[match.end():])
+    return b"\n".join(restamped) + b"\n"
 
 
-def marker_event():
+def marker_event(index):
+    """A complete LOAD event with context, stamped now: its alert needs no wait of its own."""
     stamp = now_stamp()
-    return ("type=BPF msg=audit({0}:99999999): prog-id={1} op=LOAD\n"
-            "type=SYSCALL msg=audit({0}:99999999): arch=c000003e syscall=321 success=yes exit=3 a0=5 a1=7ffd a2=90 a3=0 items=0"
+    return ("type=BPF msg=audit({0}:{2}): prog-id={1} op=LOAD\n"
+            "type=SYSCALL msg=audit({0}:{2}): arch=c000003e syscall=321 success=yes exit=3 a0=5 a1=7ffd a2=90 a3=0 items=0"
             " ppid=1 pid=4242 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none)"
             " ses=4294967295 comm=\"marker\" exe=\"/usr/local/sbin/marker\" key=(null)\n"
-            "type=EOE msg=audit({0}:99999999):\n").format(stamp, MARKER_ID)
+            "type=EOE msg=audit({0}:{2}):\n").format(stamp, MARKER_ID + index, 99999990 + index)
+
+
+# Markers are written this long after the payload. The first starts the processing of the
+# payload's open events in builds that wait for more input; the second measures the stall.
+MARKER_DELAYS = (1.5, 3.0)
 
 
 def held_record(program_id):
@@ -62,9 +81,10 @@ def held_record(program_id):
 
 
 def run_plugin(binary, lookup, payload, marker=False):
-    """Runs the plugin on `payload` (then, 1.5 s after it is written, a marker event), closes its
-    input; returns the wall time to exit, the time from the marker's write to its alert (or
-    None), the alert count, the summary and the alert lines."""
+    """Runs the plugin on `payload` (then, with `marker`, the marker events MARKER_DELAYS
+    after it is written), closes its input; returns the wall time to exit, the time from the
+    last marker's write to its alert (or None), the alert count, the summary and the alert
+    lines."""
     with tempfile.NamedTemporaryFile("w", suffix=".policy", delete=False) as policy:
         policy.write(POLICY)
     command = [binary, "--policy", policy.name, "--output", "stdout"] + ([] if lookup else ["--no-lookup"])
@@ -78,7 +98,7 @@ def run_plugin(binary, lookup, payload, marker=False):
         stderr += chunk
     start = time.monotonic()
     data = payload
-    marker_written = None
+    markers_written = []
     os.set_blocking(plugin.stdin.fileno(), False)
     selector = selectors.DefaultSelector()
     selector.register(plugin.stdout, selectors.EVENT_READ, "out")
@@ -90,9 +110,10 @@ def run_plugin(binary, lookup, payload, marker=False):
     open_streams = 2
     payload_written = None
     while open_streams:
-        if marker and marker_written is None and payload_written is not None and time.monotonic() >= payload_written + 1.5:
-            data += marker_event().encode()
-            marker_written = time.monotonic()
+        if marker and payload_written is not None and len(markers_written) < len(MARKER_DELAYS) \
+                and time.monotonic() >= payload_written + MARKER_DELAYS[len(markers_written)]:
+            data += marker_event(len(markers_written)).encode()
+            markers_written.append(time.monotonic())
             selector.register(plugin.stdin, selectors.EVENT_WRITE, "in")
         for key, _ in selector.select(timeout=0.05):
             if key.data == "in":
@@ -104,7 +125,7 @@ def run_plugin(binary, lookup, payload, marker=False):
                     selector.unregister(plugin.stdin)
                     if payload_written is None:
                         payload_written = time.monotonic()
-                    if not marker or marker_written is not None:
+                    if not marker or len(markers_written) == len(MARKER_DELAYS):
                         plugin.stdin.close()
                 continue
             chunk = os.read(key.fileobj.fileno(), 65536)
@@ -113,8 +134,9 @@ def run_plugin(binary, lookup, payload, marker=False):
                 open_streams -= 1
             elif key.data == "out":
                 stdout += chunk
-                if marker_seen is None and marker_written and (" prog-id=%d " % MARKER_ID).encode() in stdout:
-                    marker_seen = time.monotonic() - marker_written
+                last = len(MARKER_DELAYS) - 1
+                if marker_seen is None and len(markers_written) > last and (" prog-id=%d " % (MARKER_ID + last)).encode() in stdout:
+                    marker_seen = time.monotonic() - markers_written[last]
             else:
                 stderr += chunk
     plugin.wait()
@@ -136,7 +158,9 @@ def main():
     parser.add_argument("--bpfload", required=True, help="the fixture loader (Tests/Fixtures/loader/bpfload.c, built)")
     parser.add_argument("--loads", type=int, default=1000, help="LOADs in the flood (default 1000)")
     parser.add_argument("--fds", type=int, default=19000, help="descriptors the holder opens (default 19000)")
+    parser.add_argument("--scenarios", default="flood,probe,held", help="which to run (default: flood,probe,held)")
     args = parser.parse_args()
+    scenarios = set(args.scenarios.split(","))
 
     holder = subprocess.Popen([args.bpfload, "--fds", str(args.fds), "--hold", "3600000", "--name", "fd_holder"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -150,25 +174,28 @@ def main():
         print("Host: %d open descriptors (holder pid %d), load average %s, kernel %s." % (
             host_fds, holder.pid, " ".join(open("/proc/loadavg").read().split()[:3]), os.uname().release))
         print()
-        print("| build | lookups | scenario | time to exit | input held up (marker alert) | alerts | recovery counters |")
+        print("| build | lookups | scenario | time to exit | input held up (2nd marker's alert) | alerts | recovery counters |")
         print("|---|---|---|---|---|---|---|")
         builds = [("this", args.plugin)] + ([("before", args.before)] if args.before else [])
         names = ["recovery_requests", "recovery_passes", "recovered_loaders", "unrecovered_loaders", "recovery_timeouts", "recovery_shed"]
         for label, binary in builds:
             for lookup in (True, False):
-                elapsed, _, alerts, summary, _ = run_plugin(binary, lookup, flood_records(args.loads).encode())
-                print("| %s | %s | flood of %d context-less LOADs | %.2f s (%.2f ms per LOAD) | – | %d | %s |" % (
-                    label, "on" if lookup else "off", args.loads, elapsed, 1000 * elapsed / args.loads, alerts,
-                    counters(summary, names) or "–"))
-                elapsed, marker, alerts, summary, _ = run_plugin(binary, lookup, probe_records(), marker=True)
-                print("| %s | %s | bpftool feature probe without context, then 1 event | %.2f s | %s | %d | %s |" % (
-                    label, "on" if lookup else "off", elapsed, "%.3f s" % marker if marker is not None else "n/a", alerts,
-                    counters(summary, names) or "–"))
-                elapsed, _, alerts, summary, text = run_plugin(binary, lookup, held_record(held_id))
-                found = "identity=proc" in text and " pid=%d " % holder.pid in text
-                print("| %s | %s | 1 context-less LOAD of a held program (%s) | %.3f s | – | %d | %s |" % (
-                    label, "on" if lookup else "off", "holder found" if found else "holder not found", elapsed, alerts,
-                    counters(summary, names) or "–"))
+                if "flood" in scenarios:
+                    elapsed, _, alerts, summary, _ = run_plugin(binary, lookup, flood_records(args.loads).encode())
+                    print("| %s | %s | flood of %d context-less LOADs | %.2f s (%.2f ms per LOAD) | – | %d | %s |" % (
+                        label, "on" if lookup else "off", args.loads, elapsed, 1000 * elapsed / args.loads, alerts,
+                        counters(summary, names) or "–"))
+                if "probe" in scenarios:
+                    elapsed, marker, alerts, summary, _ = run_plugin(binary, lookup, probe_records(), marker=True)
+                    print("| %s | %s | bpftool feature probe without context, then 2 events | %.2f s | %s | %d | %s |" % (
+                        label, "on" if lookup else "off", elapsed, "%.3f s" % marker if marker is not None else "n/a", alerts,
+                        counters(summary, names) or "–"))
+                if "held" in scenarios:
+                    elapsed, _, alerts, summary, text = run_plugin(binary, lookup, held_record(held_id))
+                    found = "identity=proc" in text and " pid=%d " % holder.pid in text
+                    print("| %s | %s | 1 context-less LOAD of a held program (%s) | %.3f s | – | %d | %s |" % (
+                        label, "on" if lookup else "off", "holder found" if found else "holder not found", elapsed, alerts,
+                        counters(summary, names) or "–"))
     finally:
         holder.kill()
         holder.wait()
