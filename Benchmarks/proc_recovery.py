@@ -80,13 +80,24 @@ def held_record(program_id):
     return ("type=BPF msg=audit(%s:1): prog-id=%d op=LOAD\n" % (now_stamp(), program_id)).encode()
 
 
+def policy_text(binary):
+    """POLICY, folding nothing and capping nothing (every alert its own line) when the build
+    knows those settings (older builds do not)."""
+    settings = "fold_window = 0\nmax_alerts_per_minute = 0\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".policy", delete=False) as probe:
+        probe.write(settings + POLICY)
+    known = subprocess.run([binary, "--check", "--policy", probe.name], capture_output=True).returncode == 0
+    os.unlink(probe.name)
+    return settings + POLICY if known else POLICY
+
+
 def run_plugin(binary, lookup, payload, marker=False):
     """Runs the plugin on `payload` (then, with `marker`, the marker events MARKER_DELAYS
     after it is written), closes its input; returns the wall time to exit, the time from the
     last marker's write to its alert (or None), the alert count, the summary and the alert
     lines."""
     with tempfile.NamedTemporaryFile("w", suffix=".policy", delete=False) as policy:
-        policy.write(POLICY)
+        policy.write(policy_text(binary))
     command = [binary, "--policy", policy.name, "--output", "stdout"] + ([] if lookup else ["--no-lookup"])
     plugin = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # Wait for start-up (the inventory of loaded programs) so that it is not measured.

@@ -7,7 +7,10 @@ import Testing
 /// order, and an UNLOAD never overtakes its waiting LOAD. Needs root and a C compiler.
 @Suite(.serialized, .enabled(if: BPFLoader.isAvailable, "\(BPFLoader.unavailableReason ?? "")"))
 struct LoaderRecoveryTests {
+    /// Folds nothing and caps nothing: every alert is its own line.
     static let policy = """
+    fold_window = 0
+    max_alerts_per_minute = 0
     alert shared op=load holders>1 priority=crit
     alert any op=load
     alert gone op=unload
