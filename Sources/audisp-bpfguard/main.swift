@@ -55,6 +55,10 @@ func runMain() -> Int32 {
     var queue: OutputQueue?
     var diagnosticQueue: OutputQueue?
     let ecsContext = ECSContext(hostName: HostName.current(), policyPath: options.policyPath)
+    // Capabilities are per thread: drop them before any thread starts (the writers, the
+    // reloader, loader recovery), keeping only what kernel lookups and the start-up
+    // inventory need.
+    let privilegeProblem = isPlugin ? Privileges.drop(keeping: options.effectiveLookup ? Privileges.lookupCapabilities : []) : nil
     if isPlugin {
         let outputQueue = OutputQueue(capacity: loaded.policy.settings.queueSize, reportFacility: facility)
         guard outputQueue.start() else {
@@ -127,8 +131,7 @@ func runMain() -> Int32 {
             let count = pipeline.takeInventory(lookups)
             diagnostics.log(.info, "found \(count) loaded BPF programs")
         }
-        let kept = lookups == nil ? [] : Privileges.lookupCapabilities
-        if let problem = Privileges.drop(keeping: kept) { diagnostics.log(.warning, problem) }
+        if let privilegeProblem { diagnostics.log(.warning, privilegeProblem) }
         if !pipeline.startLoaderRecovery() {
             diagnostics.log(.warning, "cannot start the loader recovery thread: LOADs without SYSCALL context keep no loader")
         }

@@ -160,8 +160,27 @@ struct KernelLookupTests {
             }
             return (value("CapEff:"), value("CapBnd:"), value("NoNewPrivs:"))
         }
+        /// Capabilities are per thread: every thread of the plugin (writers, reloader, loader
+        /// recovery) must hold no more than the main thread.
+        func threadCapabilities(_ plugin: ChildProcess) throws -> Set<String> {
+            guard let tasks = opendir("/proc/\(plugin.pid)/task") else { return [] }
+            defer { closedir(tasks) }
+            var effective = Set<String>()
+            while let entry = readdir(tasks) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                guard Int(name) != nil else { continue }
+                let status = String(decoding: try readFile("/proc/\(plugin.pid)/task/\(name)/status"), as: UTF8.self)
+                if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }) {
+                    effective.insert(String(line.dropFirst(7).drop { $0 == "\t" || $0 == " " }))
+                }
+            }
+            return effective
+        }
         let plugin = startPlugin()
+        #expect(plugin.waitFor(seconds: 10) { $0.stderrText.contains("started") })
         let withLookups = try capabilities(plugin)
+        let threads = try threadCapabilities(plugin)
+        #expect(threads == [withLookups.effective], "a thread kept other capabilities: \(threads)")
         // CAP_DAC_READ_SEARCH (2), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21), CAP_SYSLOG (34).
         let expected = String((UInt64(1) << 2 | UInt64(1) << 19 | UInt64(1) << 21 | UInt64(1) << 34), radix: 16)
         #expect(withLookups.effective == String(repeating: "0", count: 16 - expected.count) + expected)
