@@ -137,7 +137,7 @@ import Testing
         let literal = Learning.text(Learning.generate(learner, facts: facts))
         #expect(literal.contains("\n%learned_java = /usr/lib/jvm/java-17-openjdk-amd64/bin/java\n"))
         #expect(literal.contains("#   not globbed (Java installation): directory \"/usr/lib/jvm\" does not exist on this host\n"))
-        #expect(literal.contains("#   not checked: directory \"/usr/lib/jvm\" does not exist on this host\n"))
+        #expect(literal.contains("#   not checked: directory \"/usr/lib/jvm/java-17-openjdk-amd64/bin\" does not exist on this host\n"))
 
         facts = Learning.safeFacts(learner)
         facts[Array("/usr/lib/jvm/java-17-openjdk-amd64".utf8)] = .directory(ownerUID: 1000, mode: 0o755)

@@ -149,6 +149,32 @@ import Testing
         close(fd)
     }
 
+    /// The README's learning-mode example is what the binary prints: the header, and the two
+    /// learned blocks, with `[...]` for the base policy's lines between them.
+    @Test func readmeExampleIsWhatTheBinaryPrints() throws {
+        let readme = try DocumentationTests.text("README.md")
+        let command = ".build/release/audisp-bpfguard --generate-policy --policy\nPackaging/bpfguard.policy Examples/sample-audit.log"
+        #expect(readme.contains(command))
+        let begin = try #require(readme.range(of: "<!-- generate-policy-output:begin -->\n```\n"))
+        let end = try #require(readme.range(of: "```\n<!-- generate-policy-output:end -->"))
+        let documented = String(readme[begin.upperBound..<end.lowerBound])
+
+        let run = Self.generate([Paths.repository + "/Examples/sample-audit.log"])
+        #expect(run.exitStatus == 0)
+        // The command runs in the source tree: the header names the base as given there.
+        let output = run.stdoutText.replacing("\"\(Self.shipped)\"", with: "\"Packaging/bpfguard.policy\"")
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let header = lines.prefix { !$0.isEmpty }
+        func block(_ first: String, _ last: String) throws -> ArraySlice<String> {
+            let start = try #require(lines.firstIndex(of: first)), stop = try #require(lines.firstIndex(of: last))
+            return lines[start...stop]
+        }
+        let loads = try block("# ==== loads learned by audisp-bpfguard --generate-policy ====", "# ==== end of learned loads ====")
+        let unloads = try block("# ==== unloads learned by audisp-bpfguard --generate-policy ====", "# ==== end of learned unloads ====")
+        let excerpt = (Array(header) + ["[...]"] + loads + ["[...]"] + unloads).joined(separator: "\n") + "\n"
+        #expect(documented == excerpt)
+    }
+
     @Test(arguments: [
         (["--generate-policy"], "--generate-policy needs at least one audit log ('-' for standard input)"),
         (["--generate-policy", "--check", "x.log"], "--generate-policy cannot be used with --check"),

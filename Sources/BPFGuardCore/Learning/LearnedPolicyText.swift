@@ -10,9 +10,9 @@ enum LearnedPolicyText {
         let totals = learner.totals
         var lines = [
             "# Policy proposed by audisp-bpfguard --generate-policy from audit logs, on the base",
-            "# policy \(AlertEscaping.quoted(Array(options.basePath.utf8))). It installs nothing. Review the blocks of rules",
-            "# \"\(blockTitle)\" below (groups commented out and marked",
-            "# #!!!! need a decision), then check, install and reload the policy:",
+            "# policy \(AlertEscaping.quoted(Array(options.basePath.utf8))). It installs nothing. Review the blocks between",
+            "# \"# ==== ... learned\" and \"# ==== end of learned\" lines below (a group commented out",
+            "# and marked #!!!! needs a decision), then check, install and reload the policy:",
             "#     audisp-bpfguard --check --policy NEW.policy",
             "#     install -m 0640 NEW.policy /etc/audit/bpfguard.policy && auditctl --signal hup",
             "#",

@@ -50,7 +50,8 @@ public struct LoaderGroup: Sendable {
                 continue
             }
             var notes: [String] = []
-            if let unknown = firstNotSafe(safety) {
+            // The deepest such directory: the one the executable is in, when it is missing here.
+            if let unknown = firstNotSafe(safety.reversed()) {
                 notes.append("not checked: directory \(AlertEscaping.quoted(unknown.directory)) \(unknown.reason)")
             }
             var pattern: [Glob.Element] = exe.map { .byte($0) }
@@ -98,7 +99,7 @@ public struct LoaderGroup: Sendable {
     }
 
     /// The first directory not known to be safe, and why.
-    private static func firstNotSafe(_ chain: [([UInt8], DirectoryFact.Safety)]) -> (directory: [UInt8], reason: String)? {
+    private static func firstNotSafe(_ chain: some Sequence<([UInt8], DirectoryFact.Safety)>) -> (directory: [UInt8], reason: String)? {
         for (directory, safety) in chain {
             switch safety {
             case .safe: continue
