@@ -33,7 +33,7 @@ import Testing
         #expect(text.contains("#   \"/tmp/bpfguard-capture/bpfload\": 1 load: in a world-writable place or home directory (/tmp/)\n"))
         #expect(text.contains("#   \"/usr/local/sbin/capbpf\": 1 load by uid 65534: non-root loader\n"))
         #expect(text.contains("#   \"/usr/local/sbin/vanish (deleted)\": 1 load: deleted executable\n"))
-        #expect(text.contains("#   (no loader): 1 load: no loader: the BPF record came without its SYSCALL record\n"))
+        #expect(text.contains("#   (unknown executable): 1 load: no loader: the BPF record came without its SYSCALL record\n"))
         #expect(text.contains("# Already allowed by the base policy:\n#   \"/usr/sbin/bpftool\": 1 load\n"))
 
         // It compiles without warnings, silences netmon and nothing else.

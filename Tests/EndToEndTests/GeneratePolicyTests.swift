@@ -59,7 +59,8 @@ import Testing
         let before = Self.alerts([log], policy: Self.shipped)
         let after = Self.alerts([log], policy: policy)
         #expect(after == before.filter { !allowed.contains(Self.exe(of: $0)) }, "\(fixture): allowed \(allowed)")
-        #expect(allowed.isEmpty == (before == after) || before.allSatisfy { !allowed.contains(Self.exe(of: $0)) })
+        // A group is proposed because the base alerted on its loads: those alerts are gone.
+        if !allowed.isEmpty { #expect(after.count < before.count, "\(fixture)") }
     }
 
     @Test func whatMustNeverBeAllowedStillAlerts() throws {

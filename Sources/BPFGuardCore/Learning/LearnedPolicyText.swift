@@ -85,7 +85,7 @@ enum LearnedPolicyText {
     }
 
     static func loader(_ key: PolicyLearner.ObservationKey) -> String {
-        let exe = key.executable.map(AlertEscaping.quoted) ?? (key.disposition == .refused([.noLoader]) ? "(no loader)" : "(no executable)")
+        let exe = key.executable.map(AlertEscaping.quoted) ?? "(unknown executable)"
         switch key.programType {
         case .notLookedUp: return exe
         case .unknown: return "\(exe) (program type unknown)"
