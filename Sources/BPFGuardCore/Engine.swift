@@ -54,6 +54,20 @@ public struct Engine: Sendable {
     /// Handles one BPF load or unload; returns the alert to raise, if any. `enrichment` is
     /// nil when kernel lookups are off.
     public mutating func process(_ event: BPFEvent, enrichment: Enrichment? = nil) -> Alert? {
+        let outcome = evaluate(event, enrichment: enrichment)
+        return alert(for: outcome.decision, outcome.subject)
+    }
+
+    /// What the policy decided for one event, and the subject it decided on.
+    public struct Outcome: Sendable {
+        public var subject: RuleSubject
+        public var decision: Decision
+    }
+
+    /// Handles one BPF load or unload like `process` (program table, statistics, hits), and
+    /// returns the decision with its subject, allowed events included: learning mode
+    /// (`--generate-policy`) files every load and unload by what the base policy decided.
+    public mutating func evaluate(_ event: BPFEvent, enrichment: Enrichment? = nil) -> Outcome {
         statistics.bpfEvents += 1
         let subject: RuleSubject
         let key = ProgramKey(node: event.node, programID: event.programID)
@@ -73,7 +87,7 @@ public struct Engine: Sendable {
             let decision = decide(subject)
             programs.insert(LoadedProgram(loader: loader, loadedAt: event.timestamp, program: program, identity: identity, holders: holders),
                             for: key, alerted: decision.alert != nil)
-            return alert(for: decision, subject)
+            return Outcome(subject: subject, decision: decision)
         case .unload:
             statistics.unloads += 1
             var loaded: LoadedProgram?
@@ -95,7 +109,7 @@ public struct Engine: Sendable {
                 holders: loaded?.holders
             )
         }
-        return alert(for: decide(subject), subject)
+        return Outcome(subject: subject, decision: decide(subject))
     }
 
     /// Evaluates the policy and counts the rule's hit.

@@ -12,6 +12,8 @@ struct CommandLineOptions {
         case plugin
         /// Saved audit logs (`-` is stdin), then exit.
         case replay([String])
+        /// Learning mode: a policy from saved audit logs on standard output.
+        case generatePolicy([String])
         case check
         /// `--check-audit`: what in the kernel's audit configuration would blind the plugin.
         case checkAudit
@@ -38,6 +40,10 @@ struct CommandLineOptions {
     /// Where SIGUSR1 writes the state report.
     var stateFilePath = StateReport.defaultPath
 
+    /// `--generate-policy`: loads and UTC days a group needs to be proposed uncommented.
+    var minCount: UInt64 = 3
+    var minDays = 1
+
     var effectiveOutput: OutputMode {
         if let output { return output }
         if case .plugin = action { return .syslog }
@@ -51,7 +57,9 @@ struct CommandLineOptions {
     static func parse(_ arguments: [String]) throws(UsageError) -> CommandLineOptions {
         var options = CommandLineOptions()
         var replayFiles: [String]?
-        var check = false, checkAudit = false, version = false, help = false
+        var check = false, checkAudit = false, version = false, help = false, generate = false
+        var positional: [String] = []
+        var learningOption: String?
         var index = 0
         func value(for option: String, inline: String?) throws(UsageError) -> String {
             if let inline { return inline }
@@ -95,19 +103,40 @@ struct CommandLineOptions {
             case "--state-file":
                 options.stateFilePath = try value(for: name, inline: inline)
                 guard options.stateFilePath.hasPrefix("/") else { throw UsageError(message: "option '--state-file' needs an absolute path") }
+            case "--generate-policy": generate = true
+            case "--min-count", "--min-days":
+                let text = try value(for: name, inline: inline)
+                guard let number = UInt64(text), number >= 1, number <= (name == "--min-days" ? 4096 : 1_000_000_000) else {
+                    throw UsageError(message: "option '\(name)' needs a number from 1 to \(name == "--min-days" ? "4096" : "1000000000")")
+                }
+                if name == "--min-count" { options.minCount = number } else { options.minDays = Int(number) }
+                learningOption = name
             case "--version": version = true
             case "--help", "-h": help = true
             default:
-                if argument.hasPrefix("-") { throw UsageError(message: "unknown option '\(argument)'") }
-                throw UsageError(message: "unexpected argument '\(argument)' (audit logs to replay go after --replay)")
+                if argument.hasPrefix("-") && argument != "-" { throw UsageError(message: "unknown option '\(argument)'") }
+                positional.append(argument)
             }
-            if inline != nil, ["--check", "--check-audit", "--version", "--help", "--no-prefilter", "--lookup", "--no-lookup"].contains(name) {
+            if inline != nil, ["--check", "--check-audit", "--version", "--help", "--no-prefilter", "--lookup", "--no-lookup", "--generate-policy"].contains(name) {
                 throw UsageError(message: "option '\(name)' takes no value")
             }
             index += 1
         }
         if help { options.action = .help; return options }
         if version { options.action = .version; return options }
+        if generate {
+            if check || checkAudit || replayFiles != nil {
+                throw UsageError(message: "--generate-policy cannot be used with --\(check ? "check" : checkAudit ? "check-audit" : "replay")")
+            }
+            if options.output != nil { throw UsageError(message: "--output has no effect with --generate-policy (the policy goes to standard output)") }
+            guard !positional.isEmpty else { throw UsageError(message: "--generate-policy needs at least one audit log ('-' for standard input)") }
+            options.action = .generatePolicy(positional)
+            return options
+        }
+        if let argument = positional.first {
+            throw UsageError(message: "unexpected argument '\(argument)' (audit logs to replay go after --replay)")
+        }
+        if let learningOption { throw UsageError(message: "\(learningOption) applies to --generate-policy only") }
         if check && replayFiles != nil { throw UsageError(message: "--check and --replay cannot be used together") }
         if checkAudit {
             guard !check, replayFiles == nil, options.output == nil else {
@@ -129,6 +158,7 @@ struct CommandLineOptions {
     Usage: audisp-bpfguard [--policy PATH] [--output syslog|stdout|json|ecs] [--replay FILE…] [--check]
                            [--lookup|--no-lookup] [--state-file PATH] [--no-prefilter]
            audisp-bpfguard --check-audit
+           audisp-bpfguard --generate-policy [--policy BASE] [--min-count N] [--min-days N] [--lookup] FILE…
            audisp-bpfguard --version | --help
 
     An auditd plugin that raises alerts on suspicious eBPF program loads and unloads, from
@@ -151,6 +181,13 @@ struct CommandLineOptions {
       --check-audit     read the kernel's audit status and rules (root) and report what
                         would hide BPF loads or their loaders from the plugin; exit 0
                         when nothing does, 1 when something does, 3 when they cannot be read
+      --generate-policy learning mode: print a policy that allows the loaders the audit logs
+                        FILE… show (rotated audit.log.N oldest first), on the base policy
+                        of --policy, for review; it installs nothing
+      --min-count N     with --generate-policy: groups loaded fewer than N times are
+                        proposed commented out (default 3)
+      --min-days N      with --generate-policy: groups loaded on fewer than N days (UTC)
+                        are proposed commented out (default 1)
       --lookup          look each loaded program up in the kernel by prog-id (type, name,
                         tag, helpers; the loader from /proc when the record has none):
                         the default in plugin mode, off with --replay

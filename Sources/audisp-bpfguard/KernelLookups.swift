@@ -80,7 +80,10 @@ final class KernelLookups {
     }
 
     /// The exit summary's lookup counters, with those of loader recovery.
+    /// The program lookups' counters.
+    var programSummary: String { "lookups=\(lookups) gone=\(gone) lookup_errors=\(failures)" }
+
     func summary(recovery statistics: LoaderRecoveryStatistics) -> String {
-        "lookups=\(lookups) gone=\(gone) lookup_errors=\(failures) \(statistics.summary)"
+        "\(programSummary) \(statistics.summary)"
     }
 }

@@ -20,6 +20,12 @@ enum PolicyLoader {
 
     /// The policy and its warnings.
     static func load(_ path: String) -> Result<(policy: Policy, warnings: [PolicyDiagnostic]), Failure> {
+        loadWithText(path).map { ($0.policy, $0.warnings) }
+    }
+
+    /// The policy, its warnings and the file's bytes (learning mode writes the base policy's
+    /// text back, unchanged, around the rules it proposes).
+    static func loadWithText(_ path: String) -> Result<(policy: Policy, warnings: [PolicyDiagnostic], text: [UInt8]), Failure> {
         let bytes: [UInt8]
         do {
             bytes = try FileIO.readFile(path)
@@ -28,6 +34,6 @@ enum PolicyLoader {
         }
         let result = PolicyParser.parse(bytes: bytes, path: path, resolver: SystemNameResolver())
         guard let policy = result.policy else { return .failure(.invalid(result.diagnostics)) }
-        return .success((policy, result.warnings))
+        return .success((policy, result.warnings, bytes))
     }
 }

@@ -20,6 +20,8 @@ func runMain() -> Int32 {
         return 0
     case .checkAudit:
         return checkAudit()
+    case .generatePolicy(let files):
+        return GeneratePolicyRunner(files: files, options: options).run()
     case .check, .plugin, .replay:
         break
     }

@@ -24,7 +24,7 @@ import Testing
         "captured/system-path.log",
         "handmade/aarch64-runc.log", "handmade/event-field-never-shipped.log", "handmade/standalone-no-syscall.log",
         "handmade/two-nodes-same-prog-ids.log", "handmade/unknown-1334.log", "handmade/unload-in-close-syscall.log",
-        "handmade/unload-prog-id-0.log",
+        "handmade/unload-prog-id-0.log", "handmade/later-new-loader.log",
     ]
 
     @Test(arguments: allFixtures)
