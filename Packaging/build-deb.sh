@@ -5,35 +5,37 @@
 #
 # Writes OUTDIR/audisp-bpfguard_VERSION_ARCH.deb (OUTDIR defaults to dist/ at the root of
 # the repository) and prints its path as the last line of standard output; progress goes
-# to standard error. Runs from any directory. Needs swift, and the Debian packages
-# dpkg-dev, binutils, pkg-config, gzip and the -dev packages Package.swift names
-# (libauparse-dev, libcap-ng-dev, …); it installs nothing, and says what is missing.
+# to standard error. Runs from any directory, as root. Needs swift, and the Debian packages
+# dpkg-dev, binutils, pkg-config, gzip, debootstrap and the -dev packages Package.swift names
+# (libauparse-dev, libcap-ng-dev, …); it installs nothing on the machine, and says what is
+# missing.
 #
 # VERSION comes from Sources/audisp-bpfguard/Version.swift (the only place it is written);
 # the top entry of Packaging/debian/changelog must name the same version. The executable is
-# a release build with the Swift runtime linked statically, so the package depends only on
-# the C libraries dpkg-shlibdeps finds (libauparse, libcap-ng, libc, libstdc++, libgcc, …).
+# build-binary.sh's: linked against a Debian 11 sysroot, with the Swift runtime, libstdc++
+# and libbpf inside, and checked by check-binary.sh (glibc 2.28 at most, only the allowed
+# libraries). Its Depends come from dpkg-shlibdeps run inside that Debian 11 sysroot (by
+# chroot), so they name Debian 11's packages at the versions Debian 11's symbols files ask
+# for — libauparse0, libcap-ng0, libelf1, zlib1g, libc6 — which Debian 12 has too and
+# Debian 13 provides (its libauparse0t64 and libelf1t64 Provide the old names). A
+# dpkg-shlibdeps on a Debian 13 host would write t64-only names instead.
 set -euo pipefail
 
 SCRIPT=build-deb
 # shellcheck source=Packaging/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-readonly PACKAGING="$ROOT/Packaging"
 parse_outdir_argument "$@"
 
 # --- Tools ------------------------------------------------------------------------------
 
 check_swift
+[ "$(id -u)" -eq 0 ] || die "run as root: dpkg-shlibdeps runs in the Debian 11 sysroot (chroot)"
+need chroot coreutils
 need dpkg-deb dpkg
-need dpkg-shlibdeps dpkg-dev
 need dpkg-gencontrol dpkg-dev
 need dpkg-parsechangelog dpkg-dev
 need gzip gzip
-need ldd libc-bin
-need strip binutils
 need md5sum coreutils
-need pkg-config pkg-config
-check_debian_dev_packages
 for dev in $(package_swift_providers apt); do
     grep -Eq "^Build-Depends:.*[ ,]$dev(,|\$)" "$PACKAGING/debian/control" \
         || die "Package.swift needs $dev but Packaging/debian/control does not list it in Build-Depends"
@@ -57,31 +59,15 @@ export SOURCE_DATE_EPOCH
 make_outdir "${1:-}"
 DEB="$OUTDIR/${PACKAGE}_${VERSION}_${ARCH}.deb"
 
-# --- Release build ----------------------------------------------------------------------
-
-say "building $PACKAGE $VERSION (release, static Swift runtime)"
-# -z now: all symbols bound at start-up (with the default -z relro: a read-only GOT).
-SWIFT_BUILD=(swift build -c release --static-swift-stdlib -Xlinker -z -Xlinker now --scratch-path "$ROOT/.build-release")
-(cd "$ROOT" && "${SWIFT_BUILD[@]}" >&2) || die "swift build failed"
-BIN_DIR=$(cd "$ROOT" && "${SWIFT_BUILD[@]}" --show-bin-path)
-BINARY="$BIN_DIR/$PACKAGE"
-[ -x "$BINARY" ] || die "the build produced no $BINARY"
-
-# The target needs no Swift runtime: no libswift*, libFoundation*, libdispatch, ….
-LIBS=$(ldd "$BINARY") || die "ldd $BINARY failed"
-if grep -Eq 'libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime|libXCTest' <<<"$LIBS"; then
-    die "$BINARY needs Swift runtime libraries (is --static-swift-stdlib working?):
-$(grep -E 'libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime|libXCTest' <<<"$LIBS")"
-fi
-if grep -q 'not found' <<<"$LIBS"; then
-    die "$BINARY needs libraries that are not installed:
-$(grep 'not found' <<<"$LIBS")"
-fi
-
-# --- Package tree -----------------------------------------------------------------------
+# --- Release executable (build-binary.sh: the packaging check included) ----------------
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/build-deb.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+BINARY=$(bash "$PACKAGING/build-binary.sh" "$WORK/bin" | tail -n 1) || die "build-binary.sh failed"
+SYSROOT=$(debian11_sysroot) || die "cannot find the Debian 11 sysroot"
+
+# --- Package tree -----------------------------------------------------------------------
+
 # dpkg-shlibdeps and dpkg-gencontrol work in a source-package-like directory: debian/control
 # and debian/changelog, with the package tree in debian/PACKAGE.
 mkdir -p "$WORK/debian"
@@ -91,14 +77,6 @@ umask 022
 
 install -d -m 0755 "$PKG/usr/sbin"
 install -m 0750 "$BINARY" "$PKG/usr/sbin/$PACKAGE"
-# As dh_strip does: no symbol tables, no .comment/.note sections.
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$PKG/usr/sbin/$PACKAGE"
-chmod 0750 "$PKG/usr/sbin/$PACKAGE"
-STAGED_VERSION=$("$PKG/usr/sbin/$PACKAGE" --version) || die "the stripped executable does not run"
-[ "$STAGED_VERSION" = "$PACKAGE $VERSION" ] \
-    || die "'$PACKAGE --version' prints '$STAGED_VERSION', expected '$PACKAGE $VERSION'"
-"$PKG/usr/sbin/$PACKAGE" --check --policy "$PACKAGING/bpfguard.policy" >&2 \
-    || die "the default policy Packaging/bpfguard.policy does not pass --check"
 
 # /etc/audit and its plugins.d are 0750 in auditd's package: the same here.
 install -d -m 0750 "$PKG/etc/audit" "$PKG/etc/audit/plugins.d"
@@ -135,10 +113,21 @@ chmod 0644 "$PKG/DEBIAN/conffiles"
     >"$PKG/DEBIAN/md5sums"
 chmod 0644 "$PKG/DEBIAN/md5sums"
 
-# ${shlibs:Depends} from the libraries the executable links (symbols/shlibs files of the
-# installed library packages), then DEBIAN/control from debian/control.
-(cd "$WORK" && dpkg-shlibdeps -Tdebian/substvars "debian/$PACKAGE/usr/sbin/$PACKAGE" >&2) \
-    || die "dpkg-shlibdeps failed"
+# ${shlibs:Depends} from the libraries the executable links, by the symbols/shlibs files of
+# Debian 11's library packages: dpkg-shlibdeps runs in the sysroot, on a copy of the
+# executable in the same source-package layout.
+SHLIBDEPS=$(mktemp -d "$SYSROOT/tmp/build-deb-shlibdeps.XXXXXX")
+trap 'rm -rf "$WORK" "$SHLIBDEPS"' EXIT
+install -d "$SHLIBDEPS/debian/$PACKAGE/usr/sbin" "$SHLIBDEPS/debian/$PACKAGE/DEBIAN"
+cp "$WORK/debian/control" "$SHLIBDEPS/debian/control"
+cp "$PKG/usr/sbin/$PACKAGE" "$SHLIBDEPS/debian/$PACKAGE/usr/sbin/$PACKAGE"
+# The DEB_HOST_* variables spare dpkg-architecture asking a C compiler the sysroot lacks.
+chroot "$SYSROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    DEB_HOST_ARCH="$ARCH" DEB_HOST_MULTIARCH=x86_64-linux-gnu DEB_HOST_GNU_TYPE=x86_64-linux-gnu \
+    sh -c 'cd "$1" && dpkg-shlibdeps -Tdebian/substvars "debian/$2/usr/sbin/$2"' sh "/tmp/${SHLIBDEPS##*/}" "$PACKAGE" >&2 \
+    || die "dpkg-shlibdeps in $SYSROOT failed"
+cp "$SHLIBDEPS/debian/substvars" "$WORK/debian/substvars"
+say "$(grep '^shlibs:Depends=' "$WORK/debian/substvars")"
 (cd "$WORK" && dpkg-gencontrol -p"$PACKAGE" -v"$VERSION" -P"debian/$PACKAGE" -Tdebian/substvars -fdebian/files >&2) \
     || die "dpkg-gencontrol failed"
 

@@ -7,37 +7,28 @@
 # of the repository) and prints its path as the last line of standard output; progress
 # goes to standard error. Runs from any directory; installs nothing.
 #
-# How: the source tarball is made from the files of the git checkout (tracked files and
-# untracked files that .gitignore does not exclude, as they are in the working tree), and
-# Packaging/rpm/audisp-bpfguard.spec is built with `rpmbuild -bb` in a temporary _topdir:
-# its %build runs swift build (release, static Swift runtime) and its %check verifies the
-# executable. VERSION comes from Sources/audisp-bpfguard/Version.swift and is passed as
-# the macro bpfguard_version. rpm's database knows nothing of Debian's packages, so the
-# BuildRequires are not checked (--nodeps): this script checks for the Debian packages and
-# tools itself. Needs swift, and the Debian packages rpm, binutils, pkg-config, gzip and
-# the -dev packages Package.swift names (libauparse-dev, libcap-ng-dev, …).
+# How: the executable is build-binary.sh's (the one the Debian package ships: linked against
+# a Debian 11 sysroot, glibc 2.28 at most, checked by check-binary.sh) and becomes Source1;
+# Source0 is a tarball of the files of the git checkout (tracked files and untracked files
+# that .gitignore does not exclude, as they are in the working tree): policy, man pages,
+# documentation. Packaging/rpm/audisp-bpfguard.spec is built with `rpmbuild -bb` in a
+# temporary _topdir; it compiles nothing, installs the executable as it is and runs the
+# packaging check again in %check. VERSION comes from Sources/audisp-bpfguard/Version.swift
+# and is passed as the macro bpfguard_version. rpm's database knows nothing of Debian's
+# packages, so the BuildRequires are not checked (--nodeps). Runs as root (build-binary.sh's
+# sysroot). Needs what build-binary.sh needs, and the Debian packages rpm and gzip.
 set -euo pipefail
 
 SCRIPT=build-rpm
 # shellcheck source=Packaging/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-readonly SPEC="$ROOT/Packaging/rpm/$PACKAGE.spec"
+readonly SPEC="$PACKAGING/rpm/$PACKAGE.spec"
 parse_outdir_argument "$@"
 
-check_swift
 need rpmbuild rpm
 need rpm rpm
 need tar tar
 need gzip gzip
-need ldd libc-bin
-need strip binutils
-need pkg-config pkg-config
-check_debian_dev_packages
-# The spec's BuildRequires must name every Fedora package Package.swift names (.yum).
-for devel in $(package_swift_providers yum); do
-    grep -Eq "^BuildRequires:[[:space:]]+$devel([[:space:]]|\$)" "$SPEC" \
-        || die "Package.swift needs $devel but $SPEC has no 'BuildRequires: $devel'"
-done
 
 read_version
 # The newest %changelog entry must be this version's ("* DATE NAME <EMAIL> - VERSION-RELEASE").
@@ -50,6 +41,11 @@ make_outdir "${1:-}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/build-rpm.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/SOURCES" "$WORK/SPECS" "$WORK/BUILD" "$WORK/RPMS" "$WORK/SRPMS" "$WORK/BUILDROOT"
+
+# --- Release executable (Source1) -------------------------------------------------------
+
+BINARY=$(bash "$PACKAGING/build-binary.sh" "$WORK/bin" | tail -n 1) || die "build-binary.sh failed"
+cp -p "$BINARY" "$WORK/SOURCES/$PACKAGE"
 
 # --- Source tarball ---------------------------------------------------------------------
 
@@ -73,7 +69,7 @@ cp "$SPEC" "$WORK/SPECS/"
 
 # --- rpmbuild ---------------------------------------------------------------------------
 
-say "rpmbuild -bb (the spec's %build runs swift build; progress follows)"
+say "rpmbuild -bb"
 rpmbuild -bb --nodeps \
     --define "_topdir $WORK" \
     --define "bpfguard_version $VERSION" \

@@ -1,14 +1,16 @@
-# Shared by build-deb.sh and build-rpm.sh (sourced, not run). The sourcing script sets
-# SCRIPT (its name in messages) and passes its arguments to parse_outdir_argument.
+# Shared by build-binary.sh, build-deb.sh and build-rpm.sh (sourced, not run). The sourcing
+# script sets SCRIPT (its name in messages) and passes its arguments to parse_outdir_argument.
 #
-# Provides: PACKAGE, ROOT, say, die, need, parse_outdir_argument, check_swift,
-# check_debian_dev_packages (the -dev packages Package.swift names are installed),
+# Provides: PACKAGE, ROOT, PACKAGING (ROOT/Packaging), say, die, need, parse_outdir_argument,
+# check_swift, check_debian_dev_packages (the -dev packages Package.swift names are installed),
 # read_version (VERSION from Sources/audisp-bpfguard/Version.swift, the only place it is
-# written), make_outdir (OUTDIR, default dist/ at the repository root).
+# written), make_outdir (OUTDIR, default dist/ at the repository root), debian11_sysroot
+# (the path of the Debian 11 root the release executable is linked against).
 
 readonly PACKAGE=audisp-bpfguard
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
+readonly PACKAGING="$ROOT/Packaging"
 
 say() { printf '%s: %s\n' "$SCRIPT" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
@@ -59,4 +61,20 @@ make_outdir() { # make_outdir [OUTDIR]
     OUTDIR=${1:-$ROOT/dist}
     mkdir -p "$OUTDIR"
     OUTDIR=$(cd "$OUTDIR" && pwd)
+}
+
+# The Debian 11 packages of the sysroot: glibc and GCC 10's C++ runtime, the -dev packages of
+# the libraries the executable links, and dpkg-dev (build-deb.sh runs dpkg-shlibdeps in the
+# sysroot, so that the .deb depends on Debian 11's package names and versions).
+readonly DEBIAN11_SYSROOT_PACKAGES=(libc6-dev libgcc-10-dev libstdc++-10-dev libauparse-dev libcap-ng-dev libelf-dev zlib1g-dev dpkg-dev)
+
+# debian11_sysroot: prints the sysroot's path: $BPFGUARD_SYSROOT when set (a Debian 11 root
+# with those packages), else the cached root debootstrap-root.sh makes (root, network once).
+debian11_sysroot() {
+    if [ -n "${BPFGUARD_SYSROOT:-}" ]; then
+        [ -d "$BPFGUARD_SYSROOT/usr/lib/x86_64-linux-gnu" ] || die "BPFGUARD_SYSROOT=$BPFGUARD_SYSROOT is not a Debian root"
+        printf '%s\n' "$BPFGUARD_SYSROOT"
+    else
+        bash "$PACKAGING/debootstrap-root.sh" sysroot-bullseye bullseye "${DEBIAN11_SYSROOT_PACKAGES[@]}" | tail -n 1
+    fi
 }

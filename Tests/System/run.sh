@@ -18,17 +18,9 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-passed=0
-failed=0
-ok() { printf 'ok: %s\n' "$*"; passed=$((passed + 1)); }
-bad() { printf 'FAIL: %s\n' "$*"; failed=$((failed + 1)); }
-check() { # check DESCRIPTION COMMAND…
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
-skip() { printf 'SKIP: system test: %s\n' "$*"; exit 0; }
-note() { printf -- '-- %s\n' "$*"; }
+TEST_NAME="system test"
+# shellcheck source=Tests/Shell/checks.sh
+source "$ROOT/Tests/Shell/checks.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "not root (it installs a package and runs auditd)"
 [ -e /proc/self/loginuid ] || skip "the kernel has no audit support (no /proc/self/loginuid)"
@@ -36,7 +28,7 @@ note() { printf -- '-- %s\n' "$*"; }
 
 export DEBIAN_FRONTEND=noninteractive
 note "installing auditd, rsyslog, bpftool and the build tools"
-if ! apt-get install -y -qq --no-install-recommends auditd rsyslog bpftool gcc libc6-dev dpkg-dev binutils pkg-config \
+if ! apt-get install -y -qq --no-install-recommends auditd rsyslog bpftool gcc libc6-dev dpkg-dev binutils pkg-config debootstrap \
         gzip libauparse-dev libbpf-dev libcap-ng-dev util-linux procps >/dev/null; then
     bad "apt-get install"
     echo "system: $passed passed, $failed failed"
