@@ -16,8 +16,8 @@
 # and libbpf inside, and checked by check-binary.sh (glibc 2.28 at most, only the allowed
 # libraries). Its Depends come from dpkg-shlibdeps run inside that Debian 11 sysroot (by
 # chroot), so they name Debian 11's packages at the versions Debian 11's symbols files ask
-# for — libauparse0, libcap-ng0, libelf1, zlib1g, libc6 — which Debian 12 has too and
-# Debian 13 provides (its libauparse0t64 and libelf1t64 Provide the old names). A
+# for — libauparse0, libaudit1, libcap-ng0, libelf1, zlib1g, libc6 — which Debian 12 and 13
+# have too (Debian 13's libauparse0t64 and libelf1t64 Provide the old names). A
 # dpkg-shlibdeps on a Debian 13 host would write t64-only names instead.
 set -euo pipefail
 

@@ -11,8 +11,8 @@
 #   references) is at most 2.28, the glibc of RHEL 8, the oldest target (Debian 11 has
 #   2.31);
 # - every shared library it needs (DT_NEEDED) is one of:
-#     libauparse.so.0, libcap-ng.so.0   the two C libraries the plugin uses; the same
-#                                       soname in audit 2.x to 4.x and libcap-ng 0.7 to 0.8
+#     libauparse.so.0, libaudit.so.1,   the C libraries the plugin uses; the same sonames
+#     libcap-ng.so.0                    in audit 2.x to 4.x and libcap-ng 0.7 to 0.8
 #     libelf.so.1, libz.so.1            what the statically linked libbpf needs (libbpf
 #                                       itself is libbpf.so.0 on some targets, .so.1 on others)
 #     libc.so.6, libm.so.6, libpthread.so.0, libdl.so.2, librt.so.1, libutil.so.1,
@@ -32,7 +32,7 @@ set -euo pipefail
 
 SCRIPT=check-binary
 readonly MAX_GLIBC=2.28
-readonly ALLOWED_LIBRARIES="libauparse.so.0 libcap-ng.so.0 libelf.so.1 libz.so.1 libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 libutil.so.1 ld-linux-x86-64.so.2"
+readonly ALLOWED_LIBRARIES="libauparse.so.0 libaudit.so.1 libcap-ng.so.0 libelf.so.1 libz.so.1 libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 libutil.so.1 ld-linux-x86-64.so.2"
 
 [ "$#" -eq 1 ] || { printf 'Usage: %s EXECUTABLE\n' "$0" >&2; exit 2; }
 BINARY=$1

@@ -63,10 +63,14 @@ make_outdir() { # make_outdir [OUTDIR]
     OUTDIR=$(cd "$OUTDIR" && pwd)
 }
 
-# The Debian 11 packages of the sysroot: glibc and GCC 10's C++ runtime, the -dev packages of
-# the libraries the executable links, and dpkg-dev (build-deb.sh runs dpkg-shlibdeps in the
-# sysroot, so that the .deb depends on Debian 11's package names and versions).
-readonly DEBIAN11_SYSROOT_PACKAGES=(libc6-dev libgcc-10-dev libstdc++-10-dev libauparse-dev libcap-ng-dev libelf-dev zlib1g-dev dpkg-dev)
+# The Debian 11 packages of the sysroot: glibc and GCC 10's C++ runtime, the -dev packages
+# Package.swift names (but libbpf-dev: libbpf is linked statically from the host's), those of
+# libbpf's own libraries (libelf, zlib), and dpkg-dev (build-deb.sh runs dpkg-shlibdeps in
+# the sysroot, so that the .deb depends on Debian 11's package names and versions).
+debian11_sysroot_packages() {
+    printf '%s\n' libc6-dev libgcc-10-dev libstdc++-10-dev libelf-dev zlib1g-dev dpkg-dev
+    package_swift_providers apt | grep -vx libbpf-dev
+}
 
 # debian11_sysroot: prints the sysroot's path: $BPFGUARD_SYSROOT when set (a Debian 11 root
 # with those packages), else the cached root debootstrap-root.sh makes (root, network once).
@@ -75,6 +79,7 @@ debian11_sysroot() {
         [ -d "$BPFGUARD_SYSROOT/usr/lib/x86_64-linux-gnu" ] || die "BPFGUARD_SYSROOT=$BPFGUARD_SYSROOT is not a Debian root"
         printf '%s\n' "$BPFGUARD_SYSROOT"
     else
-        bash "$PACKAGING/debootstrap-root.sh" sysroot-bullseye bullseye "${DEBIAN11_SYSROOT_PACKAGES[@]}" | tail -n 1
+        # shellcheck disable=SC2046 # one package name per word
+        bash "$PACKAGING/debootstrap-root.sh" sysroot-bullseye bullseye $(debian11_sysroot_packages) | tail -n 1
     fi
 }

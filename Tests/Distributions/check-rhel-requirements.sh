@@ -7,7 +7,8 @@
 #
 # For every row it checks:
 # - every library the RPM requires by soname is one the table covers (glibc's, audit-libs'
-#   libauparse.so.0, libcap-ng.so.0, elfutils' libelf.so.1, libz.so.1): a new library fails
+#   libauparse.so.0 and libaudit.so.1, libcap-ng.so.0, elfutils' libelf.so.1, libz.so.1): a
+#   new library fails
 #   until the table says which version of it each RHEL has;
 # - the highest GLIBC_ version the RPM requires is at most the row's glibc, and its
 #   `audit-libs >= V` at most the row's audit-libs;
@@ -40,7 +41,7 @@ while read -r requirement; do
         libc.so.6*|libm.so.6*|libdl.so.2*|libpthread.so.0*|librt.so.1*|libutil.so.1*|ld-linux-x86-64.so.2*)
             version=$(sed -n 's/.*(GLIBC_\([0-9.]*\))(64bit)$/\1/p' <<<"$requirement")
             if [ -n "$version" ] && ! at_most "$version" "$glibc_required"; then glibc_required=$version; fi ;;
-        libauparse.so.0*|libcap-ng.so.0*|libelf.so.1*|libz.so.1*) ;;
+        libauparse.so.0*|libaudit.so.1*|libcap-ng.so.0*|libelf.so.1*|libz.so.1*) ;;
         "audit-libs >= "*) audit_required=${requirement#audit-libs >= } ;;
         rtld\(GNU_HASH\)|rpmlib\(*|/bin/sh|config\(audisp-bpfguard\)*) ;;
         *) fail "the RPM requires '$requirement', which the RHEL table does not cover" ;;
@@ -58,11 +59,12 @@ minimum() { # minimum DEBIAN-PACKAGE: the upstream part of its ">=" version in D
 }
 need_glibc=$(minimum libc6)
 need_audit=$(minimum libauparse0)
+need_libaudit=$(minimum libaudit1)
 need_capng=$(minimum libcap-ng0)
 need_elf=$(minimum libelf1)
 need_zlib=$(minimum zlib1g)
-printf 'RPM requires: GLIBC_%s, audit-libs >= %s; symbols need: glibc %s, audit %s, libcap-ng %s, elfutils %s, zlib %s\n' \
-    "$glibc_required" "$audit_required" "$need_glibc" "$need_audit" "$need_capng" "$need_elf" "$need_zlib"
+printf 'RPM requires: GLIBC_%s, audit-libs >= %s; symbols need: glibc %s, auparse %s, libaudit %s, libcap-ng %s, elfutils %s, zlib %s\n' \
+    "$glibc_required" "$audit_required" "$need_glibc" "$need_audit" "$need_libaudit" "$need_capng" "$need_elf" "$need_zlib"
 
 while read -r rhel glibc audit capng elf zlib; do
     printf '%s: glibc %s, audit-libs %s, libcap-ng %s, elfutils-libelf %s, zlib %s: ' "${rhel//_/ }" "$glibc" "$audit" "$capng" "$elf" "$zlib"
@@ -70,6 +72,7 @@ while read -r rhel glibc audit capng elf zlib; do
     at_most "$audit_required" "$audit" || fail "${rhel//_/ } has audit-libs $audit, the RPM requires >= $audit_required"
     at_most "$need_glibc" "$glibc" || fail "${rhel//_/ }: glibc $glibc < $need_glibc"
     at_most "$need_audit" "$audit" || fail "${rhel//_/ }: audit-libs $audit < $need_audit"
+    at_most "$need_libaudit" "$audit" || fail "${rhel//_/ }: audit-libs $audit < $need_libaudit (libaudit)"
     at_most "$need_capng" "$capng" || fail "${rhel//_/ }: libcap-ng $capng < $need_capng"
     at_most "$need_elf" "$elf" || fail "${rhel//_/ }: elfutils-libelf $elf < $need_elf"
     at_most "$need_zlib" "$zlib" || fail "${rhel//_/ }: zlib $zlib < $need_zlib"

@@ -83,9 +83,9 @@ make_root() {
     bash "$ROOT/Packaging/debootstrap-root.sh" "$@" 2>"$WORK/root-$1.err" | tail -n 1
 }
 note "Debian roots (cached in ${BPFGUARD_CACHE:-/var/cache/audisp-bpfguard}; the first run downloads them)"
-BULLSEYE=$(make_root test-bullseye bullseye libauparse0 libcap-ng0 libelf1 zlib1g) \
+BULLSEYE=$(make_root test-bullseye bullseye libauparse0 libaudit1 libcap-ng0 libelf1 zlib1g) \
     || { cat "$WORK/root-test-bullseye.err"; bad "the Debian 11 root is made"; finish; }
-TRIXIE=$(make_root test-trixie trixie libauparse0t64 libcap-ng0 libelf1t64 zlib1g) \
+TRIXIE=$(make_root test-trixie trixie libauparse0t64 libaudit1 libcap-ng0 libelf1t64 zlib1g) \
     || { cat "$WORK/root-test-trixie.err"; bad "the Debian 13 root is made"; finish; }
 
 # fresh_root CACHED NAME: a throw-away view of a cached root (an overlay whose writes go to
