@@ -139,6 +139,12 @@ SCRIPT
     cp "$root/tmp/plugin.err" "$WORK/plugin.err" 2>/dev/null
 }
 
+# summary_says NAME=VALUE…: the plugin's exit summary (standard error) has each counter.
+summary_says() {
+    local counter
+    for counter in "$@"; do grep -Eq "[ :]$counter( |\$)" "$WORK/plugin.err" || return 1; done
+}
+
 test_deb() { # test_deb CACHED-ROOT NAME
     local root name=$2 alert
     note "$name: the .deb in an overlay of $1"
@@ -162,7 +168,7 @@ test_deb() { # test_deb CACHED-ROOT NAME
     check "$name: and finds its loader in /proc (identity=proc, exe=/usr/local/bin/bpfload)" \
         grep -Eq ' uid=0 .* comm="bpfload" exe="/usr/local/bin/bpfload" identity=proc ' <<<"$alert"
     check "$name: the plugin's summary counts one lookup, no errors, one recovered loader" \
-        grep -q ' lookups=1 gone=0 lookup_errors=0 recovered_loaders=1 ' "$WORK/plugin.err"
+        summary_says lookups=1 gone=0 lookup_errors=0 recovered_loaders=1
     check "$name: dpkg --purge removes the package and its files" \
         bash -c "chroot '$root' dpkg --purge audisp-bpfguard >/dev/null && [ ! -e '$root/usr/sbin/audisp-bpfguard' ] && [ ! -e '$root/etc/audit/bpfguard.policy' ]"
     leave_root "$root"
