@@ -51,6 +51,9 @@ public struct PolicySettings: Hashable, Sendable {
     /// Lines (alerts and summaries) that may leave per minute; beyond it they are held back
     /// and counted. 0: no cap.
     public var maxAlertsPerMinute: Int = 600
+    /// Plugin mode logs its counters this often (0: never), so that a SIEM notices when the
+    /// lines stop: the only sign left once auditd itself is killed.
+    public var heartbeatMilliseconds: UInt64 = 900_000
 
     public init() {}
 }

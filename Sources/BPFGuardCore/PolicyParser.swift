@@ -11,7 +11,7 @@
 public struct PolicyParser {
     public static let knownSettings = [
         "facility", "default", "default_priority", "max_programs", "queue_size", "local_node",
-        "fold_window", "fold_burst", "fold_by", "max_alerts_per_minute",
+        "fold_window", "fold_burst", "fold_by", "max_alerts_per_minute", "heartbeat",
     ]
     public static let maximumPrograms = 10_000_000
 

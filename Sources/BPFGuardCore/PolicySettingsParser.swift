@@ -62,6 +62,14 @@ extension PolicyParser {
             } else {
                 error(line.number, valueToken.column, "expected a duration from 0 to 1d such as 30s or 5m (0 turns folding off) for setting 'fold_window', found '\(value)'")
             }
+        case "heartbeat":
+            if value == "0" {
+                settings.heartbeatMilliseconds = 0
+            } else if let interval = PolicyValueSyntax.duration(value[...]), interval >= 1000, interval <= Self.maximumFoldWindow {
+                settings.heartbeatMilliseconds = interval
+            } else {
+                error(line.number, valueToken.column, "expected a duration from 1s to 1d such as 15m (0 turns it off) for setting 'heartbeat', found '\(value)'")
+            }
         case "fold_burst":
             if let count = PolicyValueSyntax.number(value[...], maximum: UInt64(Self.maximumFoldBurst)), count > 0 {
                 settings.foldBurst = Int(count)

@@ -27,6 +27,7 @@ struct PluginRunner {
         let reloader = PolicyReloader(path: policyPath)
         var buffer = [UInt8](repeating: 0, count: 65536)
         var lastAged = Clock.monotonicMilliseconds()
+        var lastHeartbeat = lastAged
         var endOfInput = false
         while !endOfInput {
             let signals = bpfguard_take_signals()
@@ -67,19 +68,29 @@ struct PluginRunner {
                 pipeline.idle()
                 lastAged = now
             }
+            let heartbeat = pipeline.engine.policy.settings.heartbeatMilliseconds
+            if heartbeat > 0, now &- lastHeartbeat >= heartbeat {
+                diagnostics.log(.info, "heartbeat: \(countersSummary)")
+                lastHeartbeat = now
+            }
         }
         pipeline.finish()
         // Alerts first, so that the summary counts those that could not be written.
         let drained = queue.drain(milliseconds: Self.exitDrainMilliseconds)
         if !drained { queue.countQueuedAsDropped() }
-        let table = pipeline.engine.programs
-        let lookupSummary = pipeline.lookupSummary.map { " " + $0 } ?? ""
-        diagnostics.log(.info, "exiting: \(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: queue.droppedAlerts)) \(pipeline.folding.statistics.summary)\(lookupSummary)")
+        diagnostics.log(.info, "exiting: \(countersSummary)")
         if !drained {
             FileIO.printError("audisp-bpfguard: output still blocked at exit: queued alerts are lost")
         }
         if let diagnosticQueue { diagnosticQueue.drain(milliseconds: 500) }
         return 0
+    }
+
+    /// The counters of the exit summary and the heartbeat.
+    private var countersSummary: String {
+        let table = pipeline.engine.programs
+        let lookupSummary = pipeline.lookupSummary.map { " " + $0 } ?? ""
+        return "\(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: queue.droppedAlerts)) \(pipeline.folding.statistics.summary)\(lookupSummary)"
     }
 
     /// After SIGTERM: auditd sends it just before it exits and closes our standard input, so

@@ -113,3 +113,29 @@ import Testing
         #expect(plugin.wait() == 0)
     }
 }
+
+/// `heartbeat`: a line with the counters at every interval, so that silence can be noticed.
+@Suite struct HeartbeatTests {
+    @Test func theCountersAreLoggedAtTheInterval() {
+        let policy = temporaryFile("heartbeat = 1s\nalert any op=load\n")
+        let plugin = ChildProcess([Paths.plugin, "--policy", policy, "--output", "stdout", "--no-lookup"])
+        plugin.write(PluginModeTests.loadEvent(serial: 1, progID: 1))
+        #expect(plugin.waitFor(seconds: 10) { $0.stderrText.components(separatedBy: "heartbeat: ").count >= 3 }, "two heartbeats")
+        #expect(plugin.stderrText.contains("heartbeat: records=4 "))
+        #expect(plugin.stderrText.contains(" loads=1 "))
+        plugin.closeStdin()
+        #expect(plugin.wait() == 0)
+
+        let quiet = ChildProcess([Paths.plugin, "--policy", temporaryFile("heartbeat = 0\nalert any op=load\n"), "--output", "stdout", "--no-lookup"])
+        quiet.pump(milliseconds: 1500)
+        quiet.closeStdin()
+        #expect(quiet.wait() == 0)
+        #expect(!quiet.stderrText.contains("heartbeat:"))
+    }
+
+    @Test func badValuesAreErrors() {
+        let run = ChildProcess.run([Paths.plugin, "--check", "--policy", temporaryFile("heartbeat = 10ms\nalert any op=load\n")])
+        #expect(run.exitStatus == 1)
+        #expect(run.stderrText.contains(":1:13: error: expected a duration from 1s to 1d such as 15m (0 turns it off) for setting 'heartbeat', found '10ms'"))
+    }
+}
