@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func unknownSetting() {
-        #expect(onlyError("\nfacilty = daemon\n") == "test.policy:2:1: error: unknown setting 'facilty' (known settings: facility, default, default_priority, max_programs, queue_size, local_node, fold_window, fold_burst, fold_by, max_alerts_per_minute)")
+        #expect(onlyError("\nfacilty = daemon\n") == "test.policy:2:1: error: unknown setting 'facilty' (known settings: facility, default, default_priority, max_programs, queue_size, local_node, fold_window, fold_burst, fold_by, max_alerts_per_minute, heartbeat)")
     }
 
     @Test func duplicateSetting() {
