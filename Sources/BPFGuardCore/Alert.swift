@@ -50,7 +50,8 @@ public enum AlertFormatter {
     /// `alert priority op prog-id [prog-type prog-name prog-tag helpers created-by-uid [info]]
     /// [node] uid auid euid pid ppid comm exe [identity [holders]] [lifetime] event rule` — the
     /// bracketed program and identity keys when kernel lookups are on, `holders` when the
-    /// loader was recovered from /proc (`identity=proc`).
+    /// loader was recovered from /proc (`identity=proc`), `lifetime` on all but a LOAD (for
+    /// PERSIST and UNSEEN: so far).
     public static func fields(of alert: Alert) -> [(key: String, value: AlertValue)] {
         let subject = alert.subject
         let event = subject.event
@@ -91,7 +92,7 @@ public enum AlertFormatter {
             fields.append(("identity", .word(identity.rawValue)))
             if identity == .proc { fields.append(("holders", number(subject.holders))) }
         }
-        if event.operation == .unload {
+        if event.operation != .load {
             fields.append(("lifetime", subject.lifetimeMilliseconds.map { .milliseconds($0) } ?? .unknown))
         }
         fields += [

@@ -1,9 +1,17 @@
-/// The `op=` of a BPF audit record.
+/// What happened to a program: the `op=` of a BPF audit record (LOAD, UNLOAD), or what the
+/// plugin's own periodic scan of the kernel's programs found (PERSIST, UNSEEN).
 public enum BPFOperation: String, Hashable, Sendable, CaseIterable {
     case load = "LOAD"
     case unload = "UNLOAD"
+    /// The program outlived the process that loaded it (the loader exited, the program is
+    /// still loaded): never in a record, only from a scan.
+    case persist = "PERSIST"
+    /// The program is loaded and no LOAD record announced it: never in a record, only from
+    /// a scan.
+    case unseen = "UNSEEN"
 
-    /// Parses the record's value (`LOAD`, `UNLOAD`); also accepts lower case.
+    /// Parses a record's value (`LOAD`, `UNLOAD`; also lower case). Only these two: a record
+    /// cannot claim to be something the plugin observed itself.
     public init?(recordValue: some StringProtocol) {
         switch recordValue {
         case "LOAD", "load": self = .load
@@ -11,4 +19,16 @@ public enum BPFOperation: String, Hashable, Sendable, CaseIterable {
         default: return nil
         }
     }
+
+    /// Parses a policy's `op=` value: `load`, `unload`, `persist` or `unseen`, any case.
+    public init?(policyValue: some StringProtocol) {
+        guard let operation = Self.allCases.first(where: { $0.policyName == policyValue.lowercased() }) else { return nil }
+        self = operation
+    }
+
+    /// The name a policy uses (`load`, `persist`, …).
+    public var policyName: String { rawValue.lowercased() }
+
+    /// Whether the plugin observed it by scanning the kernel rather than reading a record.
+    public var isObserved: Bool { self == .persist || self == .unseen }
 }

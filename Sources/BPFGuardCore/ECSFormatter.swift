@@ -36,8 +36,9 @@ public enum ECSFormatter {
                                       span: (first: AuditTimestamp, last: AuditTimestamp)?) -> String {
         let event = alert.subject.event
         let loader = alert.subject.loader
-        var eventMembers = common(kind: "alert", type: event.operation == .load ? "start" : "end",
-                                  action: event.operation == .load ? "loaded-bpf-program" : "unloaded-bpf-program", priority: alert.priority)
+        let (type, action) = categorization(event.operation)
+        var eventMembers = common(kind: "alert", type: type, action: action, priority: alert.priority,
+                                  provider: event.operation.isObserved ? "audisp-bpfguard" : "auditd")
         eventMembers.append(("id", .text(event.timestamp.description)))
         if let span {
             eventMembers.append(("start", .text(UTCTimestampText.iso8601(milliseconds: span.first.totalMilliseconds))))
@@ -86,8 +87,22 @@ public enum ECSFormatter {
         ]).rendered
     }
 
+    /// `event.type` and `event.action` of an operation: a load starts a driver, an unload
+    /// ends it; what the plugin's scan observes (a program outliving its loader, one no
+    /// record announced) is information about a running one. `event.provider` says who saw
+    /// it: auditd's records, or the plugin's own scan of the kernel.
+    private static func categorization(_ operation: BPFOperation) -> (type: String, action: String) {
+        switch operation {
+        case .load: ("start", "loaded-bpf-program")
+        case .unload: ("end", "unloaded-bpf-program")
+        case .persist: ("info", "bpf-program-outlived-loader")
+        case .unseen: ("info", "unannounced-bpf-program")
+        }
+    }
+
     /// The `event.` fields every document has.
-    private static func common(kind: String, type: String, action: String, priority: SyslogPriority) -> [(String, JSONValue)] {
+    private static func common(kind: String, type: String, action: String, priority: SyslogPriority,
+                               provider: String = "auditd") -> [(String, JSONValue)] {
         [
             ("kind", .text(kind)),
             ("category", .array([.text("driver")])),
@@ -95,7 +110,7 @@ public enum ECSFormatter {
             ("action", .text(action)),
             ("module", .text("bpfguard")),
             ("dataset", .text("bpfguard.alert")),
-            ("provider", .text("auditd")),
+            ("provider", .text(provider)),
             ("severity", .number(priority.rawValue)),
         ]
     }

@@ -2,7 +2,7 @@
 /// returns the alerts to raise. Pure: no I/O, no clock (times come from the records).
 public struct Engine: Sendable {
     public private(set) var policy: Policy
-    public private(set) var programs: ProgramTable
+    public internal(set) var programs: ProgramTable
     public var statistics = EngineStatistics()
     /// Matches per rule, indexed like `policy.rules`, and for the default setting.
     public private(set) var ruleHits: [UInt64]
@@ -108,18 +108,22 @@ public struct Engine: Sendable {
                 identity: identity,
                 holders: loaded?.holders
             )
+        case .persist, .unseen:
+            // Never from a record (see `BPFOperation.init(recordValue:)`): the scan's own
+            // path is `persisting` and `unseen` (Engine+Reconciliation). Evaluated as given.
+            subject = RuleSubject(event: event, loader: event.process)
         }
         return Outcome(subject: subject, decision: decide(subject))
     }
 
     /// Evaluates the policy and counts the rule's hit.
-    private mutating func decide(_ subject: RuleSubject) -> Decision {
+    mutating func decide(_ subject: RuleSubject) -> Decision {
         let decision = policy.evaluate(subject)
         if let index = decision.ruleIndex { ruleHits[index] += 1 } else { defaultHits += 1 }
         return decision
     }
 
-    private mutating func alert(for decision: Decision, _ subject: RuleSubject) -> Alert? {
+    mutating func alert(for decision: Decision, _ subject: RuleSubject) -> Alert? {
         guard let (label, priority) = decision.alert else { return nil }
         statistics.alerts += 1
         return Alert(label: label, priority: priority, subject: subject, rule: decision.rule)

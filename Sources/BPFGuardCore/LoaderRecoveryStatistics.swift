@@ -1,7 +1,7 @@
 /// Counters of loader recovery from /proc (LOADs without SYSCALL context), reported in the
 /// exit summary and the state report. Every request ends as exactly one of recovered, not
 /// found, timed out or shed (or is still pending).
-public struct LoaderRecoveryStatistics: Hashable, Sendable {
+public struct LoaderRecoveryStatistics: Hashable, Sendable, NamedCounters {
     /// LOADs that needed their loader recovered.
     public var requests: UInt64 = 0
     /// Passes over /proc the recovery worker made (one pass answers every request waiting
@@ -24,10 +24,5 @@ public struct LoaderRecoveryStatistics: Hashable, Sendable {
     public var counters: [(name: String, value: UInt64)] {
         [("recovery_requests", requests), ("recovery_passes", passes), ("recovered_loaders", recovered),
          ("unrecovered_loaders", notFound), ("recovery_timeouts", timedOut), ("recovery_shed", shed)]
-    }
-
-    /// `recovery_requests=N recovery_passes=N …` for log lines.
-    public var summary: String {
-        counters.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
     }
 }

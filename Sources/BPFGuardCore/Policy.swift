@@ -54,6 +54,10 @@ public struct PolicySettings: Hashable, Sendable {
     /// Plugin mode logs its counters this often (0: never), so that a SIEM notices when the
     /// lines stop: the only sign left once auditd itself is killed.
     public var heartbeatMilliseconds: UInt64 = 900_000
+    /// How often (plugin mode, with kernel lookups) the kernel's programs are reconciled
+    /// with the records: programs that outlived their loader (`op=persist`), programs no
+    /// LOAD announced (`op=unseen`). 0: no scans.
+    public var scanIntervalMilliseconds: UInt64 = 10_000
 
     public init() {}
 }
@@ -117,5 +121,6 @@ public struct Policy: Hashable, Sendable {
         return "\(rules.count) rules (\(rules.count - alerts) allow, \(alerts) alert), \(setNames.count) sets, default=\(settings.defaultAction.rawValue), facility=\(settings.facility.rawValue), max_programs=\(settings.maxPrograms)"
             + ", fold_window=\(PolicyValueSyntax.durationText(settings.foldWindowMilliseconds)), fold_burst=\(settings.foldBurst)"
             + ", fold_by=\(settings.foldBy.map(\.description).joined(separator: ",")), max_alerts_per_minute=\(settings.maxAlertsPerMinute)"
+            + ", scan_interval=\(PolicyValueSyntax.durationText(settings.scanIntervalMilliseconds))"
     }
 }

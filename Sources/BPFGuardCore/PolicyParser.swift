@@ -11,7 +11,7 @@
 public struct PolicyParser {
     public static let knownSettings = [
         "facility", "default", "default_priority", "max_programs", "queue_size", "local_node",
-        "fold_window", "fold_burst", "fold_by", "max_alerts_per_minute", "heartbeat",
+        "fold_window", "fold_burst", "fold_by", "max_alerts_per_minute", "heartbeat", "scan_interval",
     ]
     public static let maximumPrograms = 10_000_000
 
@@ -378,8 +378,8 @@ public struct PolicyParser {
         }
         switch kind {
         case .operation:
-            if let op = BPFOperation(recordValue: text.lowercased()) { return .operation(op) }
-            error(line, column, "expected 'load' or 'unload' for 'op', found '\(text)'" + context)
+            if let op = BPFOperation(policyValue: text) { return .operation(op) }
+            error(line, column, "expected 'load', 'unload', 'persist' or 'unseen' for 'op', found '\(text)'" + context)
             return nil
         case .string, .names:
             return .glob(Glob(decoded.elements))

@@ -84,6 +84,12 @@ extension PolicyParser {
             } else {
                 error(line.number, valueToken.column, "expected a number from 0 to 1000000 (0: no cap) for setting 'max_alerts_per_minute', found '\(value)'")
             }
+        case "scan_interval":
+            if let interval = Self.scanInterval(value) {
+                settings.scanIntervalMilliseconds = interval
+            } else {
+                error(line.number, valueToken.column, "expected a duration from 1s to 10m such as 10s (0 turns scans off) for setting 'scan_interval', found '\(value)'")
+            }
         default: // max_programs
             if let count = PolicyValueSyntax.number(value[...], maximum: UInt64(Self.maximumPrograms)), count > 0 {
                 settings.maxPrograms = Int(count)
@@ -97,6 +103,18 @@ extension PolicyParser {
     static func foldWindow(_ text: String) -> UInt64? {
         guard let window = PolicyValueSyntax.duration(text[...]), window <= maximumFoldWindow else { return nil }
         return window
+    }
+
+    /// The shortest and longest `scan_interval`. At most 10 minutes: a scan takes a program
+    /// it saw at the previous scan for the same one without asking its load time again,
+    /// which holds as long as the kernel cannot hand out 2^31 program ids in between.
+    static let scanIntervalBounds: ClosedRange<UInt64> = 1000...600_000
+
+    /// A scan interval: `0` or `0s` (off) or a duration within `scanIntervalBounds`.
+    static func scanInterval(_ text: String) -> UInt64? {
+        if text == "0" { return 0 }
+        guard let interval = PolicyValueSyntax.duration(text[...]), interval == 0 || scanIntervalBounds.contains(interval) else { return nil }
+        return interval
     }
 
     /// `fold_by = KEY, KEY, …`: alert keys, each once.

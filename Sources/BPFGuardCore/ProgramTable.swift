@@ -1,4 +1,8 @@
-/// Identifies a live program: prog-ids are per kernel, so per audit node.
+/// Identifies a live program: prog-ids are per kernel, so per audit node. The kernel has at
+/// most one program per id at a time, so the table too; since ids are reused once the
+/// kernel's counter wraps, the load time the kernel lookup gave at LOAD (in the program's
+/// description) tells whether the kernel's program with that id now is still the same one
+/// (`TrackedProgram.isSameProgram`).
 public struct ProgramKey: Hashable, Sendable {
     public var node: String?
     public var programID: UInt32
@@ -64,6 +68,7 @@ public struct ProgramTable: Sendable {
         /// 0 when unknown (a recovered loader has at least one holder). Placed here, it
         /// fits the entry's padding (the stride stays 96 bytes).
         var holders: UInt32 = 0
+        /// The identity's code (bits 0-6) and bit 7: its persist alert was raised.
         var identity: UInt8 = 0
         var hasDescription = false
         var occupied = false
@@ -90,10 +95,16 @@ public struct ProgramTable: Sendable {
     private var alertedOrder = InsertionOrder()
     private var alertedCount = 0
     private var nextGeneration: UInt32 = 0
+    /// Programs evicted while the kernel may still hold them: their LOAD was seen, so a
+    /// scan must not take them for unannounced ones.
+    var evictedPrograms: EvictedPrograms
+
+    private static let persistReportedBit: UInt8 = 0x80
 
     public init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
+        self.evictedPrograms = EvictedPrograms(capacity: capacity)
     }
 
     public var count: Int { slotByKey.count }
@@ -157,6 +168,7 @@ public struct ProgramTable: Sendable {
     public mutating func setCapacity(_ newCapacity: Int) {
         precondition(newCapacity > 0)
         capacity = newCapacity
+        evictedPrograms.setCapacity(newCapacity)
         evictOverflow()
         compactIfNeeded()
     }
@@ -213,6 +225,9 @@ public struct ProgramTable: Sendable {
             order.start += 1
             let entry = self[oldest.slot]
             if entry.occupied && entry.generation == oldest.generation {
+                if entry.hasDescription, case .found(let info) = descriptions[oldest.slot] {
+                    evictedPrograms.note(programID: UInt32(truncatingIfNeeded: entry.key), loadTime: info.loadTimeNanoseconds)
+                }
                 release(slot: oldest.slot)
                 return true
             }
@@ -301,6 +316,97 @@ public struct ProgramTable: Sendable {
     }
 
     private static func identity(_ code: UInt8) -> LoaderIdentity? {
-        Int(code) < identities.count ? identities[Int(code)] : nil
+        let index = Int(code & ~persistReportedBit)
+        return index < identities.count ? identities[index] : nil
+    }
+
+    // MARK: - Reconciliation with the kernel
+
+    /// The live programs of the given nodes (this host's: none and its own name), without
+    /// their strings: what a scan of the kernel's programs is reconciled with.
+    public func trackedPrograms(nodes: [String?]) -> [TrackedProgram] {
+        let references = nodes.compactMap { nodeReference($0) }
+        var tracked: [TrackedProgram] = []
+        for (chunkIndex, chunk) in chunks.enumerated() {
+            for (index, entry) in chunk.enumerated() where entry.occupied && references.contains(entry.node) {
+                tracked.append(trackedProgram(entry, slot: UInt32(chunkIndex * Self.chunkSize + index)))
+            }
+        }
+        return tracked
+    }
+
+    /// The live program with `programID` on one of `nodes`, if the table has one.
+    public func trackedProgram(_ programID: UInt32, nodes: [String?]) -> TrackedProgram? {
+        for node in nodes {
+            if let reference = nodeReference(node), let slot = slotByKey[Self.packed(reference, programID)] {
+                return trackedProgram(self[slot], slot: slot)
+            }
+        }
+        return nil
+    }
+
+    /// Notes that the program's persist alert was raised (each program gets one). False
+    /// when the table no longer has it.
+    @discardableResult
+    public mutating func markPersistReported(_ key: ProgramKey) -> Bool {
+        guard let reference = nodeReference(key.node), let slot = slotByKey[Self.packed(reference, key.programID)] else { return false }
+        self[slot].identity |= Self.persistReportedBit
+        return true
+    }
+
+    private func trackedProgram(_ entry: Entry, slot: UInt32) -> TrackedProgram {
+        var loadTime: TrackedProgram.KernelLoadTime = .unknown
+        if entry.hasDescription {
+            switch descriptions[slot] {
+            case .found(let info): loadTime = .at(info.loadTimeNanoseconds)
+            case .gone: loadTime = .goneAtLoad
+            default: break
+            }
+        }
+        let node = entry.node == 0 ? nil : strings.bytes(entry.node).map { String(decoding: $0, as: UTF8.self) }
+        return TrackedProgram(
+            key: ProgramKey(node: node, programID: UInt32(truncatingIfNeeded: entry.key)), kernelLoadTime: loadTime,
+            loaderPID: entry.loader.present & (1 << 7 | 1 << 4) == (1 << 7 | 1 << 4) ? entry.loader.pid : nil,
+            identity: Self.identity(entry.identity), persistReported: entry.identity & Self.persistReportedBit != 0)
+    }
+}
+
+/// What reconciliation with the kernel needs of a live program in the table.
+public struct TrackedProgram: Hashable, Sendable {
+    /// What the kernel lookup at LOAD (or at start-up) said of the program's load time.
+    public enum KernelLoadTime: Hashable, Sendable {
+        /// Boot-clock nanoseconds (`bpf_prog_info.load_time`).
+        case at(UInt64)
+        /// Not looked up, or the lookup failed.
+        case unknown
+        /// The program was already unloaded when looked up: its id was free then.
+        case goneAtLoad
+    }
+
+    public var key: ProgramKey
+    public var kernelLoadTime: KernelLoadTime
+    /// The loader's pid, when the loader is known.
+    public var loaderPID: UInt32?
+    public var identity: LoaderIdentity?
+    /// Its persist alert was raised.
+    public var persistReported: Bool
+
+    public init(key: ProgramKey, kernelLoadTime: KernelLoadTime, loaderPID: UInt32?, identity: LoaderIdentity?, persistReported: Bool) {
+        self.key = key
+        self.kernelLoadTime = kernelLoadTime
+        self.loaderPID = loaderPID
+        self.identity = identity
+        self.persistReported = persistReported
+    }
+
+    /// Whether the kernel's program with this id, loaded at `loadTime`, is this one: prog-ids
+    /// are reused after the kernel's counter wraps, so a different load time is a different
+    /// program; without a load time the id decides, unless the id was free at LOAD.
+    public func isSameProgram(loadedAt loadTime: UInt64) -> Bool {
+        switch kernelLoadTime {
+        case .at(let known): known == loadTime
+        case .unknown: true
+        case .goneAtLoad: false
+        }
     }
 }

@@ -39,6 +39,9 @@ struct CommandLineOptions {
 
     /// Where SIGUSR1 writes the state report.
     var stateFilePath = StateReport.defaultPath
+    /// The known-programs state file (plugin mode with lookups): read at start-up, written
+    /// after scans and at exit.
+    var knownProgramsPath = KnownProgramsStore.defaultPath
 
     /// `--generate-policy`: loads and UTC days a group needs to be proposed uncommented.
     var minCount: UInt64 = 3
@@ -103,6 +106,9 @@ struct CommandLineOptions {
             case "--state-file":
                 options.stateFilePath = try value(for: name, inline: inline)
                 guard options.stateFilePath.hasPrefix("/") else { throw UsageError(message: "option '--state-file' needs an absolute path") }
+            case "--known-programs":
+                options.knownProgramsPath = try value(for: name, inline: inline)
+                guard options.knownProgramsPath.hasPrefix("/") else { throw UsageError(message: "option '--known-programs' needs an absolute path") }
             case "--generate-policy": generate = true
             case "--min-count", "--min-days":
                 let text = try value(for: name, inline: inline)
@@ -156,7 +162,7 @@ struct CommandLineOptions {
 
     static let usage = """
     Usage: audisp-bpfguard [--policy PATH] [--output syslog|stdout|json|ecs] [--replay FILE…] [--check]
-                           [--lookup|--no-lookup] [--state-file PATH] [--no-prefilter]
+                           [--lookup|--no-lookup] [--state-file PATH] [--known-programs PATH] [--no-prefilter]
            audisp-bpfguard --check-audit
            audisp-bpfguard --generate-policy [--policy BASE] [--min-count N] [--min-days N] [--lookup] FILE…
            audisp-bpfguard --version | --help
@@ -194,6 +200,10 @@ struct CommandLineOptions {
       --no-lookup       no kernel lookups (all capabilities are dropped)
       --state-file PATH where SIGUSR1 writes the state report
                         (default \(StateReport.defaultPath))
+      --known-programs PATH
+                        the programs this run accounts for, written after scans and at
+                        exit and compared with the programs loaded at the next start
+                        (plugin mode with lookups; default \(KnownProgramsStore.defaultPath))
       --no-prefilter    give every record to libauparse instead of only the records of
                         BPF events (for comparison: same alerts, more CPU)
       --version         print the version and exit

@@ -120,6 +120,13 @@ final class InputPipeline {
         lookups.takeInventory(into: &engine)
     }
 
+    /// Lets `body` work on the engine outside an audit event (the periodic scan's
+    /// decisions) and sends the alerts it returns.
+    func raise(_ body: (inout Engine) -> [Alert]) {
+        for alert in body(&engine) { folding.take(alert) }
+        output.flush()
+    }
+
     func replacePolicy(_ policy: Policy) {
         lookups?.configuredNode = policy.settings.localNode
         folding.replacePolicy(policy)

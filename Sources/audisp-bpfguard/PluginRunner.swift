@@ -20,6 +20,8 @@ struct PluginRunner {
     /// The writer of the plugin's own syslog messages (the alert queue when alerts go to syslog).
     let diagnosticQueue: OutputQueue?
     let stateFilePath: String
+    /// The periodic scan (persist and unseen programs); nil without kernel lookups.
+    let reconciliation: ProgramReconciliationStage?
     /// How long alerts still queued at exit may take to leave.
     static let exitDrainMilliseconds = 3000
 
@@ -43,11 +45,13 @@ struct PluginRunner {
                 drainAvailableInput(&buffer)
                 break
             }
-            // Standard input, and the loader recovery's answers (fd -1, ignored, without lookups).
+            // Standard input, and the answers of loader recovery and of the periodic scan (fd -1,
+            // ignored, without lookups).
             var descriptors = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
-                               pollfd(fd: pipeline.recoveryWakeDescriptor, events: Int16(POLLIN), revents: 0)]
+                               pollfd(fd: pipeline.recoveryWakeDescriptor, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: reconciliation?.wakeDescriptor ?? -1, events: Int16(POLLIN), revents: 0)]
             let timeout = pipeline.hasOpenEvents || reloader.isRunning ? Self.openEventPollMilliseconds : Self.pollTimeoutMilliseconds
-            let ready = poll(&descriptors, 2, timeout)
+            let ready = poll(&descriptors, 3, timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
                 diagnostics.log(.err, "poll on standard input failed: \(String(cString: strerror(errno)))")
@@ -63,6 +67,7 @@ struct PluginRunner {
                 }
             }
             pipeline.tick(recoveryWoken: descriptors[1].revents != 0)
+            reconciliation?.tick(pipeline, woken: descriptors[2].revents != 0)
             let now = Clock.monotonicMilliseconds()
             if ready == 0 || now - lastAged >= Self.ageIntervalMilliseconds {
                 pipeline.idle()
@@ -75,6 +80,7 @@ struct PluginRunner {
             }
         }
         pipeline.finish()
+        reconciliation?.finish(pipeline)
         // Alerts first, so that the summary counts those that could not be written.
         let drained = queue.drain(milliseconds: Self.exitDrainMilliseconds)
         if !drained { queue.countQueuedAsDropped() }
@@ -89,7 +95,7 @@ struct PluginRunner {
     /// The counters of the exit summary and the heartbeat.
     private var countersSummary: String {
         let table = pipeline.engine.programs
-        let lookupSummary = pipeline.lookupSummary.map { " " + $0 } ?? ""
+        let lookupSummary = (pipeline.lookupSummary.map { " " + $0 } ?? "") + (reconciliation.map { " " + $0.summary } ?? "")
         return "\(pipeline.statistics.summary(evicted: table.evictions, livePrograms: table.count, dropped: queue.droppedAlerts)) \(pipeline.folding.statistics.summary)\(lookupSummary)"
     }
 
@@ -136,7 +142,8 @@ struct PluginRunner {
     private func writeStateReport() {
         let engine = pipeline.engine
         let text = StateReport.text(policyPath: policyPath, engine: engine, statistics: pipeline.statistics,
-                                    alerts: pipeline.folding.statistics, dropped: queue.droppedAlerts, recovery: pipeline.recoveryStatistics)
+                                    alerts: pipeline.folding.statistics, dropped: queue.droppedAlerts, recovery: pipeline.recoveryStatistics,
+                                    reconciliation: reconciliation?.counters ?? [])
         if let failure = StateReport.write(text, to: stateFilePath) {
             diagnostics.log(.err, "cannot write the state report to \(stateFilePath): \(failure)")
         } else {

@@ -6,9 +6,10 @@ import Glibc
 enum StateReport {
     static let defaultPath = "/run/audit/audisp-bpfguard.state"
 
-    /// `recovery`: the loader recovery counters, nil without kernel lookups.
+    /// `recovery`: the loader recovery counters, nil without kernel lookups; `reconciliation`:
+    /// those of the periodic scan, empty without it.
     static func text(policyPath: String, engine: Engine, statistics: EngineStatistics, alerts: AlertFolder.Statistics, dropped: UInt64,
-                     recovery: LoaderRecoveryStatistics? = nil) -> String {
+                     recovery: LoaderRecoveryStatistics? = nil, reconciliation: [(name: String, value: UInt64)] = []) -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var lines = [
@@ -39,7 +40,7 @@ enum StateReport {
             "live_programs = \(engine.programs.count)",
             "max_programs = \(engine.policy.settings.maxPrograms)",
         ]
-        for counter in recovery?.counters ?? [] { lines.append("\(counter.name) = \(counter.value)") }
+        for counter in (recovery?.counters ?? []) + reconciliation { lines.append("\(counter.name) = \(counter.value)") }
         for (rule, hits) in zip(engine.policy.rules, engine.ruleHits) {
             let action: String
             switch rule.action {
@@ -54,29 +55,6 @@ enum StateReport {
 
     /// Writes `text` to `path` through a temporary file and rename(2).
     static func write(_ text: String, to path: String) -> SystemCallError? {
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            let directory = String(path[..<slash])
-            if mkdir(directory, 0o750) != 0 && errno != EEXIST { return SystemCallError("mkdir \(directory)") }
-        }
-        let temporary = path + ".tmp"
-        // Whatever is there (a FIFO would block the input loop, a link would redirect the
-        // write) goes: the report is always a new regular file, and opening never blocks.
-        if unlink(temporary) != 0 && errno != ENOENT { return SystemCallError("unlink \(temporary)") }
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { return SystemCallError("open \(temporary)") }
-        do {
-            try FileIO.writeAll(fd, Array(text.utf8))
-        } catch {
-            FileIO.close(fd)
-            unlink(temporary)
-            return error
-        }
-        FileIO.close(fd)
-        if rename(temporary, path) != 0 {
-            let failure = SystemCallError("rename \(temporary)")
-            unlink(temporary)
-            return failure
-        }
-        return nil
+        AtomicFile.write(Array(text.utf8), to: path)
     }
 }

@@ -128,10 +128,19 @@ func runMain() -> Int32 {
             return 1
         }
         diagnostics.queue = diagnosticQueue
+        var reconciliation: ProgramReconciliationStage?
         if let lookups {
             // Programs loaded before we started (or before a restart): their load time and creator.
             let count = pipeline.takeInventory(lookups)
             diagnostics.log(.info, "found \(count) loaded BPF programs")
+            // Compared with what the previous run knew; then reconciled by periodic scans.
+            let stage = ProgramReconciliationStage(lookups: lookups, store: KnownProgramsStore(path: options.knownProgramsPath), diagnostics: diagnostics)
+            stage.startUp(engine: pipeline.engine)
+            if stage.start() {
+                reconciliation = stage
+            } else {
+                diagnostics.log(.warning, "cannot start the scan thread: programs that outlive their loader or that no record announced go unnoticed")
+            }
         }
         if let privilegeProblem { diagnostics.log(.warning, privilegeProblem) }
         if !pipeline.startLoaderRecovery() {
@@ -140,7 +149,7 @@ func runMain() -> Int32 {
         for warning in loaded.warnings { diagnostics.log(.warning, warning.description) }
         diagnostics.log(.info, "started \(bpfguardVersion): policy \(options.policyPath): \(loaded.policy.summary)")
         return PluginRunner(policyPath: options.policyPath, pipeline: pipeline, diagnostics: diagnostics, queue: queue!, diagnosticQueue: diagnosticQueue,
-                            stateFilePath: options.stateFilePath).run()
+                            stateFilePath: options.stateFilePath, reconciliation: reconciliation).run()
     }
 }
 

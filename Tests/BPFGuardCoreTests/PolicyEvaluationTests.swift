@@ -186,7 +186,7 @@ import Testing
         #expect(policy.settings.foldBurst == 3)
         #expect(policy.settings.foldBy == [.label, .field(.exe), .field(.uid)])
         #expect(policy.settings.maxAlertsPerMinute == 0)
-        #expect(policy.summary == "0 rules (0 allow, 0 alert), 0 sets, default=allow, facility=local3, max_programs=10, fold_window=120s, fold_burst=3, fold_by=label,exe,uid, max_alerts_per_minute=0")
+        #expect(policy.summary == "0 rules (0 allow, 0 alert), 0 sets, default=allow, facility=local3, max_programs=10, fold_window=120s, fold_burst=3, fold_by=label,exe,uid, max_alerts_per_minute=0, scan_interval=10s")
     }
 
     @Test func commentsQuotesAndContinuations() throws {

@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func unknownSetting() {
-        #expect(onlyError("\nfacilty = daemon\n") == "test.policy:2:1: error: unknown setting 'facilty' (known settings: facility, default, default_priority, max_programs, queue_size, local_node, fold_window, fold_burst, fold_by, max_alerts_per_minute, heartbeat)")
+        #expect(onlyError("\nfacilty = daemon\n") == "test.policy:2:1: error: unknown setting 'facilty' (known settings: facility, default, default_priority, max_programs, queue_size, local_node, fold_window, fold_burst, fold_by, max_alerts_per_minute, heartbeat, scan_interval)")
     }
 
     @Test func duplicateSetting() {
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func badValues() {
-        #expect(onlyError("alert x op=start\n") == "test.policy:1:12: error: expected 'load' or 'unload' for 'op', found 'start'")
+        #expect(onlyError("alert x op=start\n") == "test.policy:1:12: error: expected 'load', 'unload', 'persist' or 'unseen' for 'op', found 'start'")
         #expect(onlyError("alert x pid=12ab\n") == "test.policy:1:13: error: expected a number or a range such as 100-199 for 'pid', found '12ab'")
         #expect(onlyError("alert x pid=99999999999\n").contains("found '99999999999'"))
         #expect(onlyError("alert x lifetime<1 \n") == "test.policy:1:18: error: expected a duration such as 250ms, 2s or 5m (or a range such as 1s-5m) for 'lifetime', found '1'")

@@ -163,4 +163,65 @@ import Testing
         #expect(alert?.subject.lifetimeMilliseconds == 500)
         #expect(engine.programs.allowedEvictions == 4000)
     }
+
+    // MARK: - What the periodic scan reads
+
+    static func found(_ loadTime: UInt64) -> ProgramLookup {
+        .found(ProgramInfo(type: BPFProgramType(rawValue: 1), name: [], tag: "", loadTimeNanoseconds: loadTime, createdByUID: 0, helpers: nil))
+    }
+
+    @Test func trackedProgramsCarryTheKernelLoadTimeAndTheLoader() {
+        var table = ProgramTable(capacity: 10)
+        table.insert(LoadedProgram(loader: process(pid: 41), loadedAt: stamp(1), program: Self.found(77), identity: .audit),
+                     for: ProgramKey(node: nil, programID: 1))
+        table.insert(LoadedProgram(loader: nil, loadedAt: stamp(1), program: .gone, identity: LoaderIdentity.none), for: ProgramKey(node: "here", programID: 2))
+        table.insert(LoadedProgram(loader: ProcessContext(uid: 0), loadedAt: stamp(1), identity: .kernel), for: ProgramKey(node: nil, programID: 3))
+        table.insert(LoadedProgram(loader: process(pid: 43), loadedAt: stamp(1)), for: ProgramKey(node: "remote", programID: 4))
+        let tracked = table.trackedPrograms(nodes: [nil, "here"]).sorted { $0.key.programID < $1.key.programID }
+        #expect(tracked == [
+            TrackedProgram(key: ProgramKey(node: nil, programID: 1), kernelLoadTime: .at(77), loaderPID: 41, identity: .audit, persistReported: false),
+            TrackedProgram(key: ProgramKey(node: "here", programID: 2), kernelLoadTime: .goneAtLoad, loaderPID: nil, identity: LoaderIdentity.none,
+                           persistReported: false),
+            TrackedProgram(key: ProgramKey(node: nil, programID: 3), kernelLoadTime: .unknown, loaderPID: nil, identity: .kernel, persistReported: false),
+        ], "another node's program is not this kernel's")
+        #expect(table.trackedProgram(2, nodes: [nil, "here"])?.key.node == "here")
+        #expect(table.trackedProgram(4, nodes: [nil, "here"]) == nil)
+        #expect(tracked[0].isSameProgram(loadedAt: 77) && !tracked[0].isSameProgram(loadedAt: 78))
+        #expect(!tracked[1].isSameProgram(loadedAt: 77), "its id was free at LOAD")
+        #expect(tracked[2].isSameProgram(loadedAt: 5), "no load time: the id decides")
+    }
+
+    @Test func thePersistMarkStaysWithTheProgramOnly() {
+        var table = ProgramTable(capacity: 10)
+        let key = ProgramKey(node: nil, programID: 1)
+        table.insert(LoadedProgram(loader: process(pid: 41), loadedAt: stamp(1), program: Self.found(77), identity: .proc, holders: 2), for: key)
+        let marked = table.markPersistReported(key)
+        #expect(marked)
+        #expect(table.trackedProgram(1, nodes: [nil])?.persistReported == true)
+        #expect(table.program(for: key)?.identity == .proc, "the mark does not change the identity")
+        #expect(table.program(for: key)?.holders == 2)
+        table.insert(LoadedProgram(loader: process(pid: 42), loadedAt: stamp(2), program: Self.found(99), identity: .audit), for: key)
+        #expect(table.trackedProgram(1, nodes: [nil])?.persistReported == false, "a new LOAD of the id is another program")
+        _ = table.remove(key)
+        let markedAfterRemoval = table.markPersistReported(key)
+        #expect(!markedAfterRemoval)
+    }
+
+    @Test func evictedProgramsAreRememberedWithinTheBound() {
+        var table = ProgramTable(capacity: 3)
+        for id in UInt32(1)...5 {
+            table.insert(LoadedProgram(loader: process(), loadedAt: stamp(1), program: Self.found(UInt64(id) * 10)), for: ProgramKey(node: nil, programID: id))
+        }
+        #expect(table.evictedPrograms.notes == [1: 10, 2: 20])
+        #expect(table.evictedPrograms.contains(programID: 1, loadTime: 10) && !table.evictedPrograms.contains(programID: 1, loadTime: 11))
+        var memory = EvictedPrograms(capacity: 2)
+        for id in UInt32(1)...1000 { memory.note(programID: id, loadTime: UInt64(id)) }
+        #expect(memory.notes == [999: 999, 1000: 1000], "the oldest notes go first")
+        #expect(memory.overflows == 998)
+        memory.keep { id, _ in id == 1000 }
+        #expect(memory.notes == [1000: 1000])
+        for _ in 0..<10_000 { memory.note(programID: 1000, loadTime: 5) }
+        #expect(memory.notes == [1000: 5], "a newer note of the same id replaces the older one")
+        #expect(memory.overflows == 998, "replacing is not overflowing")
+    }
 }

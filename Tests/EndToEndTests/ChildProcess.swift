@@ -198,6 +198,14 @@ func temporaryFile(_ content: String, name: String = "policy") -> String {
     return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
+/// `--known-programs` with a path of its own (in a new directory under /tmp): a plugin with
+/// kernel lookups otherwise reads and writes the installed plugin's state file.
+func scratchKnownPrograms() -> [String] {
+    var template = Array("/tmp/bpfguard-test-known-XXXXXX".utf8CString)
+    precondition(mkdtemp(&template) != nil)
+    return ["--known-programs", String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/known-programs"]
+}
+
 func replaceFile(_ path: String, with content: String) {
     let fd = open(path, O_WRONLY | O_TRUNC)
     precondition(fd >= 0)

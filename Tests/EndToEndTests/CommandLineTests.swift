@@ -46,7 +46,7 @@ import Testing
         let path = temporaryFile(Self.validPolicy)
         let run = ChildProcess.run([Paths.plugin, "--check", "--policy", path])
         #expect(run.exitStatus == 0)
-        #expect(run.stdoutText == "\(path): OK: 4 rules (1 allow, 3 alert), 1 sets, default=allow, facility=authpriv, max_programs=65536, fold_window=60s, fold_burst=5, fold_by=label,node,exe,prog-type, max_alerts_per_minute=600\n")
+        #expect(run.stdoutText == "\(path): OK: 4 rules (1 allow, 3 alert), 1 sets, default=allow, facility=authpriv, max_programs=65536, fold_window=60s, fold_burst=5, fold_by=label,node,exe,prog-type, max_alerts_per_minute=600, scan_interval=10s\n")
         #expect(run.stderr.isEmpty)
     }
 

@@ -40,7 +40,7 @@ struct KernelLookupTests {
     }
 
     func startPlugin(_ extra: [String] = []) -> ChildProcess {
-        let plugin = ChildProcess([Paths.plugin, "--policy", temporaryFile(Self.policy), "--output", "stdout"] + extra)
+        let plugin = ChildProcess([Paths.plugin, "--policy", temporaryFile(Self.policy), "--output", "stdout"] + scratchKnownPrograms() + extra)
         plugin.waitFor(seconds: 10) { $0.stderrText.contains("started") }
         return plugin
     }
@@ -227,7 +227,7 @@ struct LocalNodeNameTests {
 
         let loader = try #require(BPFLoader.Running(["--name", "node_named"]))
         let policy = temporaryFile("alert any op=load\n")
-        let plugin = ChildProcess([Paths.plugin, "--policy", policy, "--output", "stdout"])
+        let plugin = ChildProcess([Paths.plugin, "--policy", policy, "--output", "stdout"] + scratchKnownPrograms())
         #expect(plugin.waitFor(seconds: 10) { $0.stderrText.contains("started") })
         #expect(plugin.stderrText.contains("this host's node name: bpfguard-test-node (/etc/audit/auditd.conf: name_format = user)"))
         plugin.write(onNode("bpfguard-test-node", KernelLookupTests.loadEvent(loader.programIDs[0], serial: 1)))

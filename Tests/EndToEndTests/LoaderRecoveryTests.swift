@@ -29,7 +29,7 @@ struct LoaderRecoveryTests {
     }
 
     func startPlugin(_ extra: [String] = []) -> ChildProcess {
-        let plugin = ChildProcess([Paths.plugin, "--policy", temporaryFile(Self.policy)] + extra)
+        let plugin = ChildProcess([Paths.plugin, "--policy", temporaryFile(Self.policy)] + scratchKnownPrograms() + extra)
         plugin.waitFor(seconds: 10) { $0.stderrText.contains("started") }
         return plugin
     }

@@ -81,6 +81,8 @@ public struct PolicyLearner: Sendable {
                 observation.alertedUnloads &+= 1
             }
             observations[key] = observation
+        case .persist, .unseen:
+            break  // observed by a live scan, never in a log
         }
     }
 
