@@ -303,12 +303,13 @@ def main():
             add("- " + note)
         add("")
 
-    # The loader-recovery section comes from another command (Benchmarks/proc_recovery.py,
-    # see Benchmarks/README.md): carried over as it is.
+    # The loader-recovery and scan sections come from other commands (Benchmarks/proc_recovery.py,
+    # Benchmarks/scan_cost.py, see Benchmarks/README.md): carried over as they are.
     previous = read_text(args.output)
-    begin, end = "<!-- proc-recovery:begin -->", "<!-- proc-recovery:end -->"
-    if begin in previous and end in previous:
-        lines.append(previous[previous.index(begin):previous.index(end) + len(end)] + "\n")
+    for name in ("proc-recovery", "scan-cost"):
+        begin, end = "<!-- %s:begin -->" % name, "<!-- %s:end -->" % name
+        if begin in previous and end in previous:
+            lines.append(previous[previous.index(begin):previous.index(end) + len(end)] + "\n")
 
     with open(args.output, "w") as handle:
         handle.write("\n".join(lines))

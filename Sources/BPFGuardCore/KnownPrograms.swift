@@ -1,5 +1,5 @@
-/// The programs a run of the plugin accounted for, kept in a small state file (written on
-/// exit and after scans) so that the next run can tell the programs loaded while no plugin
+/// The programs a run of the plugin accounted for, kept in a small state file (written
+/// within a second of a change and at exit) so that the next run can tell the programs loaded while no plugin
 /// was reading — unseen — from those it already knew. Load times are boot-clock times, so
 /// the file names its boot (`/proc/sys/kernel/random/boot_id`).
 ///

@@ -5,9 +5,8 @@ import Glibc
 /// SIGUSR1 state report and the known-programs state file.
 enum AtomicFile {
     /// Writes `bytes` to `path` (mode `mode`; its directory is made, mode 0750, when
-    /// missing). `durable`: the content reaches the disk before the rename (fsync), so that
-    /// a crash leaves the old file or the new one, not an empty one.
-    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o640, durable: Bool = false) -> SystemCallError? {
+    /// missing).
+    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o640) -> SystemCallError? {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             let directory = String(path[..<slash])
             if mkdir(directory, 0o750) != 0 && errno != EEXIST { return SystemCallError("mkdir \(directory)") }
@@ -18,9 +17,8 @@ enum AtomicFile {
         if unlink(temporary) != 0 && errno != ENOENT { return SystemCallError("unlink \(temporary)") }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode)
         guard fd >= 0 else { return SystemCallError("open \(temporary)") }
-        do throws(SystemCallError) {
+        do {
             try FileIO.writeAll(fd, bytes)
-            if durable && fsync(fd) != 0 { throw SystemCallError("fsync \(temporary)") }
         } catch {
             FileIO.close(fd)
             unlink(temporary)

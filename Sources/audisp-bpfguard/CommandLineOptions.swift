@@ -40,7 +40,7 @@ struct CommandLineOptions {
     /// Where SIGUSR1 writes the state report.
     var stateFilePath = StateReport.defaultPath
     /// The known-programs state file (plugin mode with lookups): read at start-up, written
-    /// after scans and at exit.
+    /// within a second of a change and at exit.
     var knownProgramsPath = KnownProgramsStore.defaultPath
 
     /// `--generate-policy`: loads and UTC days a group needs to be proposed uncommented.
@@ -201,8 +201,9 @@ struct CommandLineOptions {
       --state-file PATH where SIGUSR1 writes the state report
                         (default \(StateReport.defaultPath))
       --known-programs PATH
-                        the programs this run accounts for, written after scans and at
-                        exit and compared with the programs loaded at the next start
+                        the programs this run accounts for, written within a second of
+                        a change and at exit, and compared with the programs loaded at
+                        the next start
                         (plugin mode with lookups; default \(KnownProgramsStore.defaultPath))
       --no-prefilter    give every record to libauparse instead of only the records of
                         BPF events (for comparison: same alerts, more CPU)

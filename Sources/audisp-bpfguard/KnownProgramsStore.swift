@@ -3,8 +3,8 @@ import Glibc
 
 /// The known-programs state file on disk (`--known-programs`, by default
 /// `/var/lib/audisp-bpfguard/known-programs`): what the previous run of the plugin accounted
-/// for, read once at start-up; written by `ProgramReconciliationStage` after scans and at
-/// exit. Its content is `KnownPrograms`.
+/// for, read once at start-up; written by `ProgramReconciliationStage` within a second of a
+/// change and at exit. Its content is `KnownPrograms`.
 struct KnownProgramsStore {
     static let defaultPath = "/var/lib/audisp-bpfguard/known-programs"
     static let bootIDPath = "/proc/sys/kernel/random/boot_id"

@@ -6,8 +6,8 @@ import Glibc
 /// loaders in /proc and walk the kernel's programs; when the result arrives, the core
 /// (`ProgramReconciler`) decides which programs outlived their loader and which no LOAD
 /// announced, and the engine evaluates the policy for each (`op=persist`, `op=unseen`).
-/// After each scan, and at exit, the programs the plugin accounts for go to the
-/// known-programs file, which the next run compares with its start-up inventory.
+/// Within a second of every change, and at exit, the programs the plugin accounts for go
+/// to the known-programs file, which the next run compares with its start-up inventory.
 ///
 /// The input loop does only the cheap parts: it lists the loaders to check, reconciles
 /// the walk with the program table (one table look-up per program) and looks up the few
@@ -34,6 +34,13 @@ final class ProgramReconciliationStage {
     private var nextScan: UInt64 = 0
     private var lastScan: UInt64 = 0
     private var lastWritten: [KnownPrograms.Program]?
+    /// What the table's content depends on, when the file was last brought up to date, and
+    /// when (boot-clock milliseconds).
+    private var lastWrittenSignature: [UInt64] = []
+    private var lastWriteCheck: UInt64 = 0
+    /// The file follows changes at most this often: a plugin killed right after a change
+    /// has the next instance report the programs of that last second unseen.
+    static let writeGapMilliseconds: UInt64 = 1000
     private(set) var writeFailures: UInt64 = 0
 
     init(lookups: KernelLookups, store: KnownProgramsStore, diagnostics: DiagnosticLog, worker: ReconciliationWorker = ReconciliationWorker()) {
@@ -92,6 +99,7 @@ final class ProgramReconciliationStage {
             }
             if let scan = worker.takeScan() { apply(scan, pipeline) }
         }
+        followChanges(pipeline.engine)
         let interval = pipeline.engine.policy.settings.scanIntervalMilliseconds
         guard interval > 0 else { return }
         let now = Self.bootMilliseconds()
@@ -147,7 +155,19 @@ final class ProgramReconciliationStage {
             return alerts
         }
         scheduleEarlyDecision(now: Self.bootMilliseconds())
-        writeKnownPrograms(pipeline.engine, force: false)
+    }
+
+    /// Brings the known-programs file up to date when the table may have changed (loads,
+    /// unloads, evictions, unseen programs, decided suspects), at most once a second.
+    private func followChanges(_ engine: Engine) {
+        let now = Self.bootMilliseconds()
+        guard now >= saturatingAdd(lastWriteCheck, Self.writeGapMilliseconds) else { return }
+        let signature = [engine.statistics.loads, engine.statistics.unloads, engine.programs.evictions,
+                         reconciler.statistics.unseen, UInt64(reconciler.pendingSuspects)]
+        guard signature != lastWrittenSignature else { return }
+        lastWriteCheck = now
+        lastWrittenSignature = signature
+        writeKnownPrograms(engine, force: false)
     }
 
     /// A suspect due before the next regular scan gets a scan of its own then.

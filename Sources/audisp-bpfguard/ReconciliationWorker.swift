@@ -54,8 +54,9 @@ final class ReconciliationWorker: WorkerThreadBody, @unchecked Sendable {
         monitor.withLock { scanRequest != nil || scanInFlight || scanResult != nil }
     }
 
-    /// Asks for `bytes` to be written to `path` (atomically, durably); a write not started
-    /// yet is replaced by the newer content.
+    /// Asks for `bytes` to be written to `path` (atomically); a write not started yet is
+    /// replaced by the newer content. No fsync: the file only matters within one boot, and
+    /// a crash of the plugin leaves the page cache intact.
     func requestWrite(_ bytes: [UInt8], to path: String) {
         monitor.withLock {
             writeRequest = (bytes, path)
@@ -107,7 +108,7 @@ final class ReconciliationWorker: WorkerThreadBody, @unchecked Sendable {
                 return (writeRequest, scanRequest, self.walk)
             }
             var failure: String?
-            if let write, let error = AtomicFile.write(write.bytes, to: write.path, durable: true) {
+            if let write, let error = AtomicFile.write(write.bytes, to: write.path) {
                 failure = "\(write.path): \(error)"
             }
             var scan: KernelScan?

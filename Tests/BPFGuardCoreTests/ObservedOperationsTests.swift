@@ -67,4 +67,27 @@ import Testing
             #expect(errors == ["test.policy:1:17: error: \(expected), found '\(bad)'"], "\(bad)")
         }
     }
+
+    @Test func theDefaultPolicyFlagsGenericAndUnknownLoadersAndEveryUnseenProgram() throws {
+        let repository = String(#filePath.prefix(upTo: #filePath.firstRange(of: "/Tests/")!.lowerBound))
+        let text = try ProcParsingTests.contents(of: repository + "/Packaging/bpfguard.policy")
+        let result = PolicyParser.parse(bytes: text, path: "bpfguard.policy", resolver: TableResolver())
+        let policy = try #require(result.policy, "\(result.diagnostics)")
+        #expect(policy.settings.scanIntervalMilliseconds == 10_000)
+        func persisting(_ exe: String) -> (String, SyslogPriority)? {
+            policy.evaluate(Self.subject(.persist, loader: process(exe: exe))).alert
+        }
+        for generic in ["/usr/sbin/bpftool", "/usr/bin/bpftrace", "/usr/sbin/ip", "/usr/bin/tc", "/usr/bin/python3.11", "/usr/bin/perl", "/usr/bin/dash", "/bin/bash"] {
+            #expect(persisting(generic)?.0 == "persist-generic-loader", "\(generic)")
+        }
+        for known in ["/usr/lib/systemd/systemd", "/usr/bin/runc", "/usr/bin/crun", "/usr/bin/cilium-agent"] {
+            #expect(persisting(known) == nil, "\(known) keeps programs by design")
+        }
+        #expect(persisting("/opt/vendor/agent")?.0 == "persist-unknown-exe")
+        #expect(persisting("/tmp/x")?.0 == "persist-writable-dir-exe")
+        #expect(persisting("/tmp/x")?.1 == .crit)
+        #expect(policy.evaluate(Self.subject(.unseen, loader: ProcessContext(uid: 0))).alert?.label == "unseen")
+        #expect(policy.evaluate(Self.subject(.unseen, loader: ProcessContext(uid: 0))).alert?.priority == .crit)
+        #expect(policy.evaluate(Self.subject(.persist, loader: nil)).alert?.label == "persist-unknown-exe", "an unknown loader too")
+    }
 }

@@ -48,7 +48,7 @@
 #error "this libc does not define __NR_bpf"
 #endif
 
-#define MAX_PROGS 4096
+#define MAX_PROGS 65536
 #define LOG_BUF_SIZE (256 * 1024)
 
 /* One instruction encoder per shape we need (struct bpf_insn is in linux/bpf.h). */
@@ -99,7 +99,7 @@ static void usage(FILE *out)
 		"                       with --count N>1 program i (1-based) is pinned at PATH-i\n"
 		"  --helper send_signal program calls bpf_send_signal(0) (valid for kprobe/tracepoint;\n"
 		"                       selects --type kprobe unless --type is given)\n"
-		"  --count N            load N programs (default 1)\n"
+		"  --count N            load N programs (default 1, at most 65536; RLIMIT_NOFILE raised to fit)\n"
 		"  --delay MS           sleep MS milliseconds before the first load (default 0)\n"
 		"  --fork               after loading, fork: the child holds the fds too (dies with the parent)\n"
 		"  --fds N              first open N more descriptors of /dev/null (raises RLIMIT_NOFILE)\n"
@@ -236,11 +236,11 @@ int main(int argc, char **argv)
 	int status = 0;
 	unsigned long loaded = 0;
 
-	if (extra_fds) {
-		/* Raise the soft limit to fit; the hard limit too when that is allowed
-		 * (CAP_SYS_RESOURCE), else up to it. */
+	{
+		/* Room for the extra descriptors and one per program: raise the soft limit to
+		 * fit; the hard limit too when that is allowed (CAP_SYS_RESOURCE), else up to it. */
 		struct rlimit limit;
-		rlim_t wanted = extra_fds + 64;
+		rlim_t wanted = extra_fds + count + 64;
 		if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < wanted) {
 			struct rlimit raised = { .rlim_cur = wanted, .rlim_max = limit.rlim_max > wanted ? limit.rlim_max : wanted };
 			if (setrlimit(RLIMIT_NOFILE, &raised) < 0) {
@@ -248,6 +248,8 @@ int main(int argc, char **argv)
 				(void)setrlimit(RLIMIT_NOFILE, &limit);
 			}
 		}
+	}
+	if (extra_fds) {
 		int null_fd = open("/dev/null", O_RDONLY);
 		if (null_fd < 0) {
 			fprintf(stderr, "bpfload: --fds: cannot open /dev/null: %s\n", strerror(errno));
