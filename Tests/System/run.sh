@@ -268,14 +268,15 @@ check "a program held across the restart alerts at LOAD" wait_for 10 has_alert u
 # knows sys_held (a kill within that second would have it report sys_held unseen).
 sleep 2
 kill -KILL "$first_pid"
-restarted() {
+# restarted_from OLD_PID: a plugin other than OLD_PID runs. auditd restarts a dead plugin when
+# it has the next record to hand it: a load wakes it up.
+restarted_from() {
     local pid
-    # auditd restarts a dead plugin when it has the next record to hand it.
     "$WAKER" --name sys_wake --hold 10 >/dev/null
     pid=$(plugin_pid)
-    [ -n "$pid" ] && [ "$pid" != "$first_pid" ]
+    [ -n "$pid" ] && [ "$pid" != "$1" ]
 }
-check "auditd restarts the killed plugin" wait_for 15 restarted
+check "auditd restarts the killed plugin" wait_for 15 restarted_from "$first_pid"
 second_pid=$(plugin_pid)
 "$NETMON" --name sys_after --hold 100 >/dev/null
 check "alerts keep arriving after the restart" wait_for 10 has_alert unknown-exe sys_after
@@ -341,13 +342,7 @@ kill -STOP "$stopped_pid"
 "$NETMON" --pin "${PIN_PREFIX}_gap" --name sys_gap >/dev/null
 sleep 1
 kill -KILL "$stopped_pid"
-restarted_after_gap() {
-    "$WAKER" --name sys_wake3 --hold 10 >/dev/null
-    local pid
-    pid=$(plugin_pid)
-    [ -n "$pid" ] && [ "$pid" != "$stopped_pid" ]
-}
-check "auditd restarts the killed plugin" wait_for 15 restarted_after_gap
+check "auditd restarts the killed plugin" wait_for 15 restarted_from "$stopped_pid"
 second_pid=$(plugin_pid)
 check "the restarted plugin says a program was loaded since the previous one stopped" wait_for 10 log_has "loaded since it stopped"
 check "the program loaded while no plugin read is unseen" wait_for "$SCAN_WAIT" has_alert unseen sys_gap
@@ -368,13 +363,7 @@ note "stalling rsyslogd with SIGSTOP while alerts flood in"
     echo "alert flood-unload op=unload priority=info"
 } >"$POLICY"
 kill -KILL "$second_pid"
-restarted_again() {
-    "$WAKER" --name sys_wake2 --hold 10 >/dev/null
-    local pid
-    pid=$(plugin_pid)
-    [ -n "$pid" ] && [ "$pid" != "$second_pid" ]
-}
-check "auditd restarts the plugin with the flood policy" wait_for 15 restarted_again
+check "auditd restarts the plugin with the flood policy" wait_for 15 restarted_from "$second_pid"
 third_pid=$(plugin_pid)
 wait_for 10 log_has "policy $POLICY: 2 rules"
 rsyslog_pid=$(pgrep -x rsyslogd)
