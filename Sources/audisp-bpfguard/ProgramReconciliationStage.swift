@@ -182,10 +182,10 @@ final class ProgramReconciliationStage {
         let programs = reconciler.knownPrograms(engine, nodes: nodes)
         guard force || programs != lastWritten else { return }
         lastWritten = programs
-        let state = KnownPrograms(bootID: bootID, written: ReconciliationClock.bootNanoseconds(), programs: programs)
-        let (text, omitted) = state.text()
-        if omitted > 0 { diagnostics.log(.warning, "the known-programs file holds \(KnownPrograms.maximumPrograms) programs at most: \(omitted) left out") }
-        worker.requestWrite(Array(text.utf8), to: store.path)
+        if programs.count > KnownPrograms.maximumPrograms {
+            diagnostics.log(.warning, "the known-programs file holds \(KnownPrograms.maximumPrograms) programs at most: \(programs.count - KnownPrograms.maximumPrograms) left out")
+        }
+        worker.requestWrite(KnownPrograms(bootID: bootID, written: ReconciliationClock.bootNanoseconds(), programs: programs), to: store.path)
     }
 
     private static func bootMilliseconds() -> UInt64 { ReconciliationClock.bootNanoseconds() / 1_000_000 }

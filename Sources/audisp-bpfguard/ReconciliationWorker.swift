@@ -17,7 +17,7 @@ final class ReconciliationWorker: WorkerThreadBody, @unchecked Sendable {
     private var scanRequest: [UInt32]?
     private var scanInFlight = false
     private var scanResult: KernelScan?
-    private var writeRequest: (bytes: [UInt8], path: String)?
+    private var writeRequest: (state: KnownPrograms, path: String)?
     private var writeInFlight = false
     private var writeFailures: [String] = []
     private var started = false
@@ -54,12 +54,12 @@ final class ReconciliationWorker: WorkerThreadBody, @unchecked Sendable {
         monitor.withLock { scanRequest != nil || scanInFlight || scanResult != nil }
     }
 
-    /// Asks for `bytes` to be written to `path` (atomically); a write not started yet is
-    /// replaced by the newer content. No fsync: the file only matters within one boot, and
-    /// a crash of the plugin leaves the page cache intact.
-    func requestWrite(_ bytes: [UInt8], to path: String) {
+    /// Asks for `state` to be written to `path` (rendered here, replaced atomically); a
+    /// write not started yet is replaced by the newer state. No fsync: the file only matters
+    /// within one boot, and a crash of the plugin leaves the page cache intact.
+    func requestWrite(_ state: KnownPrograms, to path: String) {
         monitor.withLock {
-            writeRequest = (bytes, path)
+            writeRequest = (state, path)
             monitor.signal()
         }
     }
@@ -108,7 +108,7 @@ final class ReconciliationWorker: WorkerThreadBody, @unchecked Sendable {
                 return (writeRequest, scanRequest, self.walk)
             }
             var failure: String?
-            if let write, let error = AtomicFile.write(write.bytes, to: write.path) {
+            if let write, let error = AtomicFile.write(Array(write.state.text().text.utf8), to: write.path) {
                 failure = "\(write.path): \(error)"
             }
             var scan: KernelScan?
