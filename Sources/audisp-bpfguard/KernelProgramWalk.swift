@@ -10,7 +10,7 @@ import Glibc
 /// A program seen by the previous walk keeps the load time found then: the kernel hands out
 /// program ids cyclically up to 2^31, so an id present in two walks at most `scan_interval`
 /// (10 minutes at most) apart is the same program unless 2^31 programs were loaded in
-/// between. This keeps a walk over 10,000 programs at about 15 ms instead of 70 ms
+/// between. This keeps a walk over 10,000 programs at about 15 ms instead of 56 ms
 /// (BENCHMARKS.md).
 struct KernelProgramWalk {
     private var previous: [UInt32: ScannedProgram] = [:]
