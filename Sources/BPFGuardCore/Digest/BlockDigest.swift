@@ -11,10 +11,20 @@ protocol BlockCompression: Sendable {
     static var lengthFieldSize: Int { get }
     /// MD5 writes the length little-endian, the SHA family big-endian.
     static var lengthIsBigEndian: Bool { get }
-    /// Folds exactly `blockSize` bytes into the state.
-    mutating func compress(_ block: UnsafeRawBufferPointer)
+    /// The message schedule: words derived from a block (16 for MD5, 64 or 80 for SHA).
+    associatedtype Word
+    static var scheduleLength: Int { get }
+    /// Folds exactly `blockSize` bytes into the state, with scratch space for the schedule.
+    mutating func compress(_ block: UnsafeRawBufferPointer, schedule: UnsafeMutableBufferPointer<Word>)
     /// The digest of the state (after the last block).
     func digest() -> [UInt8]
+}
+
+extension BlockCompression {
+    /// Folds one block, with the schedule on the stack.
+    mutating func compress(_ block: UnsafeRawBufferPointer) {
+        withUnsafeTemporaryAllocation(of: Word.self, capacity: Self.scheduleLength) { compress(block, schedule: $0) }
+    }
 }
 
 /// Streaming driver of a `BlockCompression`: buffers partial blocks, pads at the end.
@@ -85,17 +95,4 @@ extension UnsafeRawBufferPointer {
     }
 }
 
-extension Array where Element == UInt8 {
-    /// The words as bytes, most significant first.
-    init(bigEndianWords words: some Sequence<UInt32>) {
-        self = words.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) } }
-    }
-
-    init(bigEndianWords words: some Sequence<UInt64>) {
-        self = words.flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64($0))) } }
-    }
-}
-
 @inline(__always) func rotateLeft(_ value: UInt32, _ count: UInt32) -> UInt32 { value << count | value >> (32 - count) }
-@inline(__always) func rotateRight(_ value: UInt32, _ count: UInt32) -> UInt32 { value >> count | value << (32 - count) }
-@inline(__always) func rotateRight(_ value: UInt64, _ count: UInt64) -> UInt64 { value >> count | value << (64 - count) }

@@ -47,8 +47,8 @@ public struct Digester: Sendable {
     private enum Running: Sendable {
         case md5(BlockDigest<MD5State>)
         case sha1(BlockDigest<SHA1State>)
-        case sha256(BlockDigest<SHA256State>)
-        case sha512(BlockDigest<SHA512State>)
+        case sha256(BlockDigest<SHA2State<UInt32>>)
+        case sha512(BlockDigest<SHA2State<UInt64>>)
     }
 
     public let algorithm: DigestAlgorithm

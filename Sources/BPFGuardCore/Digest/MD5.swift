@@ -23,26 +23,26 @@ struct MD5State: BlockCompression {
     /// Left-rotation amounts, four per round.
     private static let shifts: [UInt32] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21]
 
-    mutating func compress(_ block: UnsafeRawBufferPointer) {
+    static let scheduleLength = 16
+
+    mutating func compress(_ block: UnsafeRawBufferPointer, schedule message: UnsafeMutableBufferPointer<UInt32>) {
+        for index in 0..<16 { message[index] = block.littleEndianWord32(at: 4 * index) }
         var aa = a, bb = b, cc = c, dd = d
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { message in
-            for index in 0..<16 { message[index] = block.littleEndianWord32(at: 4 * index) }
-            Self.constants.withUnsafeBufferPointer { constants in
-                for step in 0..<64 {
-                    let mixed: UInt32
-                    let wordIndex: Int
-                    switch step {
-                    case 0..<16: mixed = (bb & cc) | (~bb & dd); wordIndex = step
-                    case 16..<32: mixed = (dd & bb) | (~dd & cc); wordIndex = (5 &* step &+ 1) & 15
-                    case 32..<48: mixed = bb ^ cc ^ dd; wordIndex = (3 &* step &+ 5) & 15
-                    default: mixed = cc ^ (bb | ~dd); wordIndex = (7 &* step) & 15
-                    }
-                    let sum = mixed &+ aa &+ constants[step] &+ message[wordIndex]
-                    aa = dd
-                    dd = cc
-                    cc = bb
-                    bb = bb &+ rotateLeft(sum, Self.shifts[(step >> 4) << 2 | step & 3])
+        Self.constants.withUnsafeBufferPointer { constants in
+            for step in 0..<64 {
+                let mixed: UInt32
+                let wordIndex: Int
+                switch step {
+                case 0..<16: mixed = (bb & cc) | (~bb & dd); wordIndex = step
+                case 16..<32: mixed = (dd & bb) | (~dd & cc); wordIndex = (5 &* step &+ 1) & 15
+                case 32..<48: mixed = bb ^ cc ^ dd; wordIndex = (3 &* step &+ 5) & 15
+                default: mixed = cc ^ (bb | ~dd); wordIndex = (7 &* step) & 15
                 }
+                let sum = mixed &+ aa &+ constants[step] &+ message[wordIndex]
+                aa = dd
+                dd = cc
+                cc = bb
+                bb = bb &+ rotateLeft(sum, Self.shifts[(step >> 4) << 2 | step & 3])
             }
         }
         a &+= aa; b &+= bb; c &+= cc; d &+= dd

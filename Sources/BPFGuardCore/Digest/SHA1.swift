@@ -6,13 +6,9 @@ struct SHA1State: BlockCompression {
 
     private var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
 
-    mutating func compress(_ block: UnsafeRawBufferPointer) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { schedule in
-            compress(block, schedule: schedule)
-        }
-    }
+    static let scheduleLength = 80
 
-    private mutating func compress(_ block: UnsafeRawBufferPointer, schedule: UnsafeMutableBufferPointer<UInt32>) {
+    mutating func compress(_ block: UnsafeRawBufferPointer, schedule: UnsafeMutableBufferPointer<UInt32>) {
         for index in 0..<16 { schedule[index] = block.bigEndianWord32(at: 4 * index) }
         for index in 16..<80 {
             schedule[index] = rotateLeft(schedule[index - 3] ^ schedule[index - 8] ^ schedule[index - 14] ^ schedule[index - 16], 1)
@@ -32,5 +28,7 @@ struct SHA1State: BlockCompression {
         h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
     }
 
-    func digest() -> [UInt8] { [UInt8](bigEndianWords: [h.0, h.1, h.2, h.3, h.4]) }
+    func digest() -> [UInt8] {
+        [h.0, h.1, h.2, h.3, h.4].flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) } }
+    }
 }
