@@ -100,8 +100,9 @@ func runMain() -> Int32 {
         // Plugin mode: this host's node name as auditd writes it (replayed logs may come from
         // elsewhere: there only the policy's local_node says which records are local).
         let auditdNode = isPlugin ? LocalNodeName.resolve() : (name: nil, source: "")
-        lookups = KernelLookups(programs: KernelPrograms(scanner: scanner), configuredNode: loaded.policy.settings.localNode,
-                                auditdNode: auditdNode.name)
+        let loaderFacts = LoaderFactsGatherer(databases: LoaderFactsGatherer.hostDatabases(), inspectsProcesses: isPlugin)
+        lookups = KernelLookups(programs: KernelPrograms(scanner: scanner), loaderFacts: loaderFacts,
+                                configuredNode: loaded.policy.settings.localNode, auditdNode: auditdNode.name)
         if isPlugin {
             let node = loaded.policy.settings.localNode.map { "\($0) (policy local_node)" }
                 ?? auditdNode.name.map { "\($0) (\(auditdNode.source))" } ?? "none (\(auditdNode.source))"
