@@ -111,7 +111,7 @@ import Testing
                                   program: .found(Self.info(helpers: ["bpf_send_signal", "bpf_trace_printk"])), identity: .audit)
         let alert = Alert(label: "dangerous-helper", priority: .crit, subject: subject, rule: .line(3))
         #expect(AlertFormatter.line(alert) ==
-            "alert=dangerous-helper priority=crit op=LOAD prog-id=2211 prog-type=kprobe prog-name=\"sigprog\" prog-tag=c0c8c81851fbeb13 helpers=bpf_send_signal,bpf_trace_printk created-by-uid=0 uid=0 auid=unset euid=0 pid=7 ppid=1 comm=\"ld\" exe=\"/tmp/ld\" identity=audit event=1795943000.005:9 rule=3")
+            "alert=dangerous-helper priority=crit op=LOAD prog-id=2211 prog-type=kprobe prog-name=\"sigprog\" prog-tag=c0c8c81851fbeb13 helpers=bpf_send_signal,bpf_trace_printk created-by-uid=0 uid=0 auid=unset euid=0 pid=7 ppid=1 comm=\"ld\" exe=\"/tmp/ld\" cmdline=? exe-package=? exe-trusted=? container=? identity=audit event=1795943000.005:9 rule=3")
         #expect(AlertFormatter.json(alert).contains(#""prog_id":2211,"prog_type":"kprobe","prog_name":"sigprog","prog_tag":"c0c8c81851fbeb13","helpers":["bpf_send_signal","bpf_trace_printk"],"created_by_uid":0,"uid":0"#))
         #expect(AlertFormatter.json(alert).contains(#""identity":"audit""#))
 
@@ -119,7 +119,7 @@ import Testing
         subject.identity = LoaderIdentity.none
         subject.loader = nil
         let gone = AlertFormatter.line(Alert(label: "x", priority: .warning, subject: subject, rule: .line(1)))
-        #expect(gone == "alert=x priority=warning op=LOAD prog-id=2211 prog-type=? prog-name=? prog-tag=? helpers=? created-by-uid=? info=gone uid=? auid=? euid=? pid=? ppid=? comm=? exe=? identity=none event=1795943000.005:9 rule=1")
+        #expect(gone == "alert=x priority=warning op=LOAD prog-id=2211 prog-type=? prog-name=? prog-tag=? helpers=? created-by-uid=? info=gone uid=? auid=? euid=? pid=? ppid=? comm=? exe=? cmdline=? exe-package=? exe-trusted=? container=? identity=none event=1795943000.005:9 rule=1")
 
         subject.program = .found(Self.info(helpers: []))
         #expect(AlertFormatter.line(Alert(label: "x", priority: .warning, subject: subject, rule: .line(1))).contains(" helpers=none "))
