@@ -78,8 +78,9 @@ struct KernelPrograms {
 
     /// Reads the helper table from /proc/kallsyms, with the kfuncs the kernel's BTF names.
     static func loadHelperScanner(path: String = "/proc/kallsyms") -> HelperCallScanner? {
-        guard let bytes = try? FileIO.readFile(path, limit: 64 << 20) else { return nil }
+        // BTF first: its parsed form is freed before the symbol table is read (a lower peak).
         let kfuncs = KernelFunctionNames.vmlinuxKfuncs()
+        guard let bytes = try? FileIO.readFile(path, limit: 64 << 20) else { return nil }
         return HelperCallScanner.fromKallsyms(bytes: bytes, kfuncNames: Set(kfuncs.values), kfuncsByBTFID: kfuncs)
     }
 }

@@ -129,6 +129,10 @@ final class LoaderFactsGatherer {
     }
 
     var summary: String {
-        "loader_facts=\(counters.gathered) trust_cache_hits=\(counters.cacheHits) files_hashed=\(counters.filesHashed) too_large_to_hash=\(counters.tooLarge)"
+        var text = "loader_facts=\(counters.gathered) trust_cache_hits=\(counters.cacheHits) files_hashed=\(counters.filesHashed) too_large_to_hash=\(counters.tooLarge)"
+        if let dpkg = databases.lazy.compactMap({ $0 as? DpkgDatabase }).first, let index = dpkg.pathIndex {
+            text += " dpkg_index_packages=\(index.packageNames.count) dpkg_index_paths=\(index.count) dpkg_index_kib=\(index.approximateBytes / 1024) dpkg_index_ms=\(dpkg.indexBuildMilliseconds)"
+        }
+        return text
     }
 }
