@@ -34,7 +34,8 @@ final class LoaderFactsGatherer {
 
     private struct CacheKey: Hashable {
         var path: [UInt8]
-        var stamp: FileStamp
+        /// nil: the file could not be opened.
+        var stamp: FileStamp?
     }
 
     private struct Verdict {
@@ -86,8 +87,10 @@ final class LoaderFactsGatherer {
     private func verdict(path: [UInt8], procExe: String?, hash: Bool) -> Verdict {
         let file = hash ? procExe.flatMap { ExecutableFile(path: $0, followLink: true) }
             ?? ExecutableFile(path: String(decoding: path, as: UTF8.self), followLink: false) : nil
-        let key = file.map { CacheKey(path: path, stamp: $0.stamp) }
-        if let key, let cached = cache[key] {
+        // A file that cannot be opened (gone, not regular, or not to be hashed) is cached
+        // under its path alone; once it can be opened, its stamp makes another key.
+        let key = CacheKey(path: path, stamp: file?.stamp)
+        if let cached = cache[key] {
             counters.cacheHits += 1
             return cached
         }
@@ -109,10 +112,8 @@ final class LoaderFactsGatherer {
         var digest = DigestCheck.unavailable
         if case .named = owner, let file { digest = file.check(against: recorded, limit: maximumHashedBytes, counters: &counters) }
         let verdict = Verdict(owner: owner, digest: digest)
-        if let key {
-            if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-            cache[key] = verdict
-        }
+        if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
+        cache[key] = verdict
         return verdict
     }
 
