@@ -236,7 +236,7 @@ import Testing
         #expect(shared.label == "shared")
         #expect(shared.subject.holders == 2)
         let line = AlertFormatter.line(shared)
-        #expect(line.contains(" exe=\"/opt/agent\" identity=proc holders=2 event="), "holders follows identity: \(line)")
+        #expect(line.contains(" exe=\"/opt/agent\" cmdline=? exe-package=? exe-trusted=? container=? identity=proc holders=2 event="), "holders follows identity: \(line)")
         #expect(AlertFormatter.json(shared).contains("\"identity\":\"proc\",\"holders\":2,"))
 
         let single = engine.process(load(9, by: nil), enrichment: Engine.Enrichment(program: .gone, recoveredLoader: recovered, holders: 1))

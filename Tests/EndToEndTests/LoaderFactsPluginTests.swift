@@ -64,6 +64,25 @@ struct LoaderFactsPluginTests {
         #expect(plugin.stderrText.contains(" loader_facts=\(alerts.count) "), "\(plugin.stderrText)")
     }
 
+    /// A LOAD without SYSCALL context: its loader is recovered from /proc (on the recovery
+    /// worker), then its facts are gathered when the event goes on, and the command line
+    /// comes from /proc too.
+    @Test func aRecoveredLoaderGetsItsFactsToo() throws {
+        let loader = try #require(BPFLoader.Running(["--name", "recovered_facts"]))
+        let plugin = startPlugin()
+        plugin.write("type=BPF msg=audit(\(KernelLookupTests.now()):7): prog-id=\(loader.programIDs[0]) op=LOAD\n")
+        #expect(plugin.waitFor(seconds: 15) { $0.stdoutLines.count == 1 }, "a standalone record completes by aging")
+        let alert = try #require(plugin.alerts.first)
+        #expect(alert["identity"] == "proc")
+        #expect(alert["exe"] == BPFLoader.path)
+        #expect(alert["cmdline"] == "\(BPFLoader.path!) --name recovered_facts --hold 60000")
+        #expect(alert["exe-package"] == "none")
+        #expect(alert["exe-trusted"] == "none")
+        #expect(alert["container"] == "no")
+        plugin.closeStdin()
+        #expect(plugin.wait() == 0)
+    }
+
     static let runqlat = "/usr/sbin/runqlat"
     static let packagedTool: String? = {
         if access(runqlat, X_OK) != 0 { return "libbpf-tools is not installed (\(runqlat))" }
