@@ -13,6 +13,9 @@ final class DpkgDatabase: PackageDatabase {
     let administrativeDirectory: String
 
     private var index: PackagePathIndex?
+    /// The last build found no readable status file: not tried again until the database
+    /// changes (`forget`).
+    private var unreadable = false
     private var diversions = DpkgDiversions()
     private var spellings = PathSpellings(mergedDirectories: [])
     /// How long the last index build took and how big it is (state report, benchmark).
@@ -34,10 +37,11 @@ final class DpkgDatabase: PackageDatabase {
 
     func forget() {
         index = nil
+        unreadable = false
     }
 
     func lookup(_ path: [UInt8]) -> PackageLookup {
-        if index == nil { buildIndex() }
+        if index == nil && !unreadable { buildIndex() }
         guard let index else { return .unavailable }
         var listCache: [String: [UInt8]] = [:]
         let owner = DpkgOwnership.owner(
@@ -69,11 +73,17 @@ final class DpkgDatabase: PackageDatabase {
             indexBuildMilliseconds = Clock.monotonicMilliseconds() - started
             indexBuilds += 1
         }
-        guard let status = try? FileIO.readFile(administrativeDirectory + "/status", limit: 256 << 20) else { return }
+        guard let status = try? FileIO.readFile(administrativeDirectory + "/status", limit: 256 << 20) else {
+            unreadable = true
+            return
+        }
         let installed = DpkgStatus.packagesWithFiles(in: status)
         diversions = (try? FileIO.readFile(administrativeDirectory + "/diversions", limit: 64 << 20)).map(DpkgDiversions.init(parsing:)) ?? DpkgDiversions()
         spellings = PathSpellings(mergedDirectories: PathSpellings.mergeCandidates.filter(isMergedDirectory))
-        guard let directory = opendir(administrativeDirectory + "/info") else { return }
+        guard let directory = opendir(administrativeDirectory + "/info") else {
+            unreadable = true
+            return
+        }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
