@@ -133,6 +133,8 @@ func runMain() -> Int32 {
             // Programs loaded before we started (or before a restart): their load time and creator.
             let count = pipeline.takeInventory(lookups)
             diagnostics.log(.info, "found \(count) loaded BPF programs")
+            // The package databases are read now, not at the first LOAD (which would wait).
+            if let facts = lookups.loaderFacts { diagnostics.log(.info, "package databases: \(facts.prepare())") }
         }
         if let privilegeProblem { diagnostics.log(.warning, privilegeProblem) }
         if !pipeline.startLoaderRecovery() {

@@ -40,6 +40,12 @@ final class DpkgDatabase: PackageDatabase {
         unreadable = false
     }
 
+    func prepare() -> String {
+        if index == nil && !unreadable { buildIndex() }
+        guard let index else { return "dpkg (unreadable)" }
+        return "dpkg (\(index.packageNames.count) packages, \(index.count) paths, \(indexBuildMilliseconds) ms)"
+    }
+
     func lookup(_ path: [UInt8]) -> PackageLookup {
         if index == nil && !unreadable { buildIndex() }
         guard let index else { return .unavailable }

@@ -61,6 +61,12 @@ final class LoaderFactsGatherer {
         return candidates.compactMap { $0 }
     }
 
+    /// Reads the package databases now (plugin start-up), so that the first LOAD does not
+    /// wait for dpkg's index; says what was read.
+    func prepare() -> String {
+        databases.isEmpty ? "none" : databases.map { $0.prepare() }.joined(separator: ", ")
+    }
+
     /// The facts of the loader that ran `exe` as process `pid`.
     func gather(exe: [UInt8]?, pid: UInt32?) -> LoaderFacts {
         counters.gathered += 1

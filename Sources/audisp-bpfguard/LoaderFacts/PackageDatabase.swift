@@ -11,6 +11,8 @@ protocol PackageDatabase: AnyObject {
     func stamps() -> [FileStamp?]
     /// Drops what was read from the database (it changed).
     func forget()
+    /// Reads what lookups need ahead of them (plugin start-up); a short description of it.
+    func prepare() -> String
 }
 
 /// The answer of a package database about one path.

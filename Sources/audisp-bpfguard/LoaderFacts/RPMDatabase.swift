@@ -48,16 +48,25 @@ final class RPMDatabase: PackageDatabase {
         transactionSet = nil
     }
 
-    func lookup(_ path: [UInt8]) -> PackageLookup {
-        if transactionSet == nil {
-            guard let created = library.createTransactionSet() else { return .unavailable }
-            _ = library.setRootDirectory(created, root)
-            guard library.openDatabase(created, O_RDONLY) == 0 else {
-                _ = library.freeTransactionSet(created)
-                return .unavailable
-            }
-            transactionSet = created
+    func prepare() -> String {
+        openIfNeeded() ? "rpm (\(library.soname), \(databaseDirectory))" : "rpm (\(databaseDirectory) cannot be opened)"
+    }
+
+    /// Opens the database read-only (a transaction set with its root), once.
+    private func openIfNeeded() -> Bool {
+        if transactionSet != nil { return true }
+        guard let created = library.createTransactionSet() else { return false }
+        _ = library.setRootDirectory(created, root)
+        guard library.openDatabase(created, O_RDONLY) == 0 else {
+            _ = library.freeTransactionSet(created)
+            return false
         }
+        transactionSet = created
+        return true
+    }
+
+    func lookup(_ path: [UInt8]) -> PackageLookup {
+        guard openIfNeeded() else { return .unavailable }
         let key = path + [0]
         guard let iterator = key.withUnsafeBytes({ library.initIterator(transactionSet, RPMLibrary.installedFileNamesIndex, $0.baseAddress, path.count) })
         else { return .notOwned }
