@@ -23,9 +23,10 @@ The prog-ids are not loaded, so the kernel lookup of each event ends at once (`g
 
 Peak RSS hides the index: the kernel lookups' start-up (the symbol table and the kernel's
 BTF, read and freed) peaks higher than the index build. So the resident memory is also
-read in plugin mode (`VmRSS` of /proc/PID/status once the alert is out, glibc told to give
-freed memory back at once with MALLOC_TRIM_THRESHOLD_=0), after one LOAD from another node
-and after one local LOAD: the difference is what the facts keep.
+read in plugin mode (`VmRSS` of /proc/PID/status once the alert of one local LOAD is out,
+glibc told to give freed memory back at once with MALLOC_TRIM_THRESHOLD_=0), with no
+package database (an empty directory bind-mounted over /var/lib/dpkg: root only), with
+this machine's, and with the synthetic one: the differences are what the facts keep.
 """
 
 import argparse
@@ -193,8 +194,17 @@ def main():
                             for name in variants}
         result["summaries"] = {name: runs[name][-1]["summary"] for name in variants}
         resident = {}
-        for name in ("remote-1", "cold-1") + (("synthetic-cold-1",) if args.synthetic_packages else ()):
-            samples = [resident_after_one_event(args.plugin, policy, os.path.join(scratch, name + ".log"), prefix_for[name])
+        databases = {"cold-1": None}
+        if os.geteuid() == 0 and shutil.which("unshare"):
+            empty = os.path.join(scratch, "dpkg-empty")
+            os.makedirs(empty)
+            databases["no-database"] = empty
+            if args.synthetic_packages:
+                databases["synthetic-cold-1"] = database
+        for name, directory in sorted(databases.items()):
+            prefix = () if directory is None else ("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                                   'mount --bind "$0" /var/lib/dpkg && exec "$@"', directory)
+            samples = [resident_after_one_event(args.plugin, policy, os.path.join(scratch, "cold-1.log"), prefix)
                        for _ in range(3)]
             resident[name] = {key: statistics.median(sample[key] for sample in samples) for key in ("VmRSS", "VmHWM")}
             print("  %-18s plugin mode after one LOAD: VmRSS %d KiB, VmHWM %d KiB" % (name, resident[name]["VmRSS"], resident[name]["VmHWM"]))
