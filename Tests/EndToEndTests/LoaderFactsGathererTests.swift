@@ -83,8 +83,8 @@ struct LoaderFactsGathererTests {
     func liveProcesses() throws {
         let gatherer = LoaderFactsGatherer(databases: LoaderFactsGatherer.hostDatabases(), inspectsProcesses: true)
         let sleeper = ChildProcess(["/usr/bin/sleep", "30"])
-        usleep(100_000)
         let pid = UInt32(sleeper.pid)
+        try #require(Self.waitForExecutable(pid, "/usr/bin/sleep"))
         #expect(gatherer.gather(exe: Self.bytes("/usr/bin/sleep"), pid: pid) == LoaderFacts(package: .named("coreutils"), trust: .yes, container: .no))
         // A record whose pid now runs another program: the pid was reused. The path decides.
         #expect(gatherer.gather(exe: Self.bytes("/usr/bin/ls"), pid: pid) == LoaderFacts(package: .named("coreutils"), trust: .yes, container: .unknown))
@@ -96,7 +96,8 @@ struct LoaderFactsGathererTests {
         // A private mount namespace: same root, own mounts (it could bind other bytes over
         // the path): never trusted, and not known to be a container.
         let unshared = ChildProcess(["/usr/bin/unshare", "--mount", "--propagation", "private", "/usr/bin/sleep", "30"])
-        usleep(300_000)
+        try #require(Self.waitForExecutable(UInt32(unshared.pid), "/usr/bin/sleep") || Self.child(of: unshared.pid).map { Self.waitForExecutable($0, "/usr/bin/sleep") } == true,
+                     "unshare ran sleep")
         let inner = try #require(Self.child(of: unshared.pid))
         #expect(gatherer.gather(exe: Self.bytes("/usr/bin/sleep"), pid: inner) == LoaderFacts(package: .unknown, trust: .unknown, container: .unknown))
     }
@@ -112,7 +113,7 @@ struct LoaderFactsGathererTests {
         try #require(built.exitStatus == 0, "static build: \(built.stderrText)")
         let jailed = ChildProcess(["/usr/sbin/chroot", tree.path + "/root", "/usr/sbin/bpftool"])
         defer { jailed.signal(SIGKILL); jailed.wait() }
-        usleep(300_000)
+        try #require(Self.waitForExecutable(UInt32(jailed.pid), tree.path + "/root/usr/sbin/bpftool"), "chroot ran the program")
         let gatherer = LoaderFactsGatherer(databases: LoaderFactsGatherer.hostDatabases(), inspectsProcesses: true)
         let facts = gatherer.gather(exe: Self.bytes("/usr/sbin/bpftool"), pid: UInt32(jailed.pid))
         #expect(facts == LoaderFacts(package: .unknown, trust: .unknown, container: .yes))
@@ -124,7 +125,7 @@ struct LoaderFactsGathererTests {
         let copy = tree.write("sleep-copy", try readFile("/usr/bin/sleep"), mode: 0o755)
         let running = ChildProcess([copy, "30"])
         defer { running.signal(SIGKILL); running.wait() }
-        usleep(100_000)
+        try #require(Self.waitForExecutable(UInt32(running.pid), copy))
         unlink(copy)
         let gatherer = LoaderFactsGatherer(databases: LoaderFactsGatherer.hostDatabases(), inspectsProcesses: true)
         // The record was written before the unlink (plain path) or after it (with the suffix).
@@ -133,6 +134,16 @@ struct LoaderFactsGathererTests {
             #expect(facts.trust == .deleted, "\(exe)")
             #expect(facts.container == .no)
         }
+    }
+
+    /// Waits (at most 10 s) until process `pid` runs `path` (it has exec'd it).
+    static func waitForExecutable(_ pid: UInt32, _ path: String) -> Bool {
+        let deadline = ChildProcess.now() + 10
+        while ChildProcess.now() < deadline {
+            if LoaderInspector.link("/proc/\(pid)/exe") == Array(path.utf8) { return true }
+            usleep(20_000)
+        }
+        return false
     }
 
     /// The first child of `pid` (unshare forks or execs its command).
