@@ -67,11 +67,27 @@ public struct HelperCallScanner: Sendable {
     public static func fromKallsyms(bytes: [UInt8], kfuncNames: Set<String> = [], kfuncsByBTFID: [UInt32: String] = [:]) -> HelperCallScanner? {
         let kfuncLengths = Set(kfuncNames.map(\.utf8.count))
         var lines: [Substring] = []
-        for line in KallsymsLines(bytes: bytes) {
-            let name = line.name
-            let wanted = name.starts(with: bpfPrefix) || name.elementsEqual(callBaseName) || Self.endsLikeMapOperation(name)
-                || (kfuncLengths.contains(name.count) && kfuncNames.contains(String(decoding: name, as: UTF8.self)))
-            if wanted { lines.append(Substring(String(decoding: line.text, as: UTF8.self))) }
+        bytes.withUnsafeBufferPointer { buffer in
+            var start = 0
+            while start < buffer.count {
+                var end = start
+                while end < buffer.count, buffer[end] != UInt8(ascii: "\n") { end += 1 }
+                defer { start = end + 1 }
+                // ADDRESS T NAME[\t[MODULE]]: the name starts after the second space.
+                var nameStart = start, spaces = 0
+                while nameStart < end, spaces < 2 {
+                    if buffer[nameStart] == UInt8(ascii: " ") { spaces += 1 }
+                    nameStart += 1
+                }
+                guard spaces == 2 else { continue }
+                var nameEnd = nameStart
+                while nameEnd < end, buffer[nameEnd] != UInt8(ascii: "\t"), buffer[nameEnd] != UInt8(ascii: " ") { nameEnd += 1 }
+                let name = UnsafeBufferPointer(rebasing: buffer[nameStart..<nameEnd])
+                let wanted = Self.starts(name, with: bpfPrefix) || name.elementsEqual(callBaseName)
+                    || mapOperationEndings.contains { Self.ends(name, with: $0) }
+                    || (kfuncLengths.contains(name.count) && kfuncNames.contains(String(decoding: name, as: UTF8.self)))
+                if wanted { lines.append(Substring(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self))) }
+            }
         }
         return fromKallsyms(lines, kfuncNames: kfuncNames, kfuncsByBTFID: kfuncsByBTFID)
     }
@@ -80,8 +96,17 @@ public struct HelperCallScanner: Sendable {
     private static let callBaseName = Array("__bpf_call_base".utf8)
     private static let mapOperationEndings = ["_elem", "_map_redirect", "_map_lookup", "_hash_lookup"].map { Array($0.utf8) }
 
-    private static func endsLikeMapOperation(_ name: ArraySlice<UInt8>) -> Bool {
-        mapOperationEndings.contains { name.count > $0.count && name.suffix($0.count).elementsEqual($0) }
+    private static func starts(_ name: UnsafeBufferPointer<UInt8>, with prefix: [UInt8]) -> Bool {
+        guard name.count >= prefix.count else { return false }
+        for index in prefix.indices where name[index] != prefix[index] { return false }
+        return true
+    }
+
+    private static func ends(_ name: UnsafeBufferPointer<UInt8>, with suffix: [UInt8]) -> Bool {
+        guard name.count > suffix.count else { return false }
+        let offset = name.count - suffix.count
+        for index in suffix.indices where name[offset + index] != suffix[index] { return false }
+        return true
     }
 
     /// Builds the table from /proc/kallsyms text (`ADDRESS TYPE NAME [MODULE]` lines): the
@@ -115,40 +140,4 @@ public struct HelperCallScanner: Sendable {
         }
         return HelperCallScanner(functionsByOffset: table, kfuncsByBTFID: kfuncsByBTFID, callBase: UInt64(bitPattern: base))
     }
-}
-
-/// The lines of /proc/kallsyms as bytes, each with its symbol name (the third column).
-struct KallsymsLines: Sequence {
-    let bytes: [UInt8]
-
-    struct Line {
-        var text: ArraySlice<UInt8>
-        var name: ArraySlice<UInt8>
-    }
-
-    struct Iterator: IteratorProtocol {
-        let bytes: [UInt8]
-        var start = 0
-
-        mutating func next() -> Line? {
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
-                defer { start = end + 1 }
-                // ADDRESS T NAME[\t[MODULE]]: the name starts after the second space.
-                var nameStart = start, spaces = 0
-                while nameStart < end, spaces < 2 {
-                    if bytes[nameStart] == UInt8(ascii: " ") { spaces += 1 }
-                    nameStart += 1
-                }
-                guard spaces == 2 else { continue }
-                var nameEnd = nameStart
-                while nameEnd < end, bytes[nameEnd] != UInt8(ascii: "\t"), bytes[nameEnd] != UInt8(ascii: " ") { nameEnd += 1 }
-                return Line(text: bytes[start..<end], name: bytes[nameStart..<nameEnd])
-            }
-            return nil
-        }
-    }
-
-    func makeIterator() -> Iterator { Iterator(bytes: bytes) }
 }
