@@ -73,6 +73,20 @@ class Run:
         self.alert_times = {}  # serial -> monotonic ns when its alert line was read
         self.alert_lines = 0
         self.eof = False
+        self.wait_started(stderr_path)
+
+    def wait_started(self, stderr_path, seconds=15.0):
+        """Waits for the plugin's start-up message (kernel symbols, inventory, package
+        databases read), so that start-up is not counted as alert latency (it has its own
+        figure); without a standard error file there is nothing to wait on."""
+        if stderr_path == os.devnull:
+            return
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with open(stderr_path, "rb") as handle:
+                if b" started " in handle.read():
+                    return
+            time.sleep(0.02)
 
     def read_alerts(self):
         """Reads what the plugin has written; timestamps complete alert lines."""

@@ -9,8 +9,9 @@
 # the plugin (--replay) and the plugin with --no-prefilter (CPU, wall time and peak RSS
 # from wait4, through Benchmarks/baseline/rusage_run.c); checks that the alerts are
 # identical with and without the pre-filter; measures peak RSS with 100,000 live programs
-# and under a flood of LOADs; measures alert latency in plugin mode (busy and quiet); and
-# writes the results with the machine's description. Installs nothing.
+# and under a flood of LOADs; measures alert latency in plugin mode (busy and quiet); the
+# cost of the loader facts (Benchmarks/loader_facts.py); and writes the results with the
+# machine's description. Installs nothing.
 set -euo pipefail
 
 usage() {
@@ -258,6 +259,15 @@ if [ -f "$LOADER_SOURCE" ] && cc -O2 -o "$OUT/bpfload" "$LOADER_SOURCE" 2>"$RES/
 else
     echo "(no real BPF programs can be loaded here: the latency run with kernel lookups that find their program is skipped)"
 fi
+
+# --- Loader facts (issue 9) ----------------------------------------------------------------
+say "loader facts: a BPF event with a cold and a warm trust cache, memory of dpkg's path index"
+FACTS_OPTIONS=(--rounds "$ROUNDS")
+[ "$QUICK" = 1 ] && FACTS_OPTIONS+=(--events 2000)
+# A larger host's database (2,000 packages) is bind-mounted in a private mount namespace: root only.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then FACTS_OPTIONS+=(--synthetic-packages 2000); fi
+python3 "$BENCH/loader_facts.py" --plugin "$PLUGIN" --rusage "$RUSAGE" --results "$RES" "${FACTS_OPTIONS[@]}" \
+    || echo "  (loader facts: non-zero status)"
 
 # --- Report --------------------------------------------------------------------------------
 say "report"

@@ -4,6 +4,7 @@ import CAuparse
 /// The audit record type of the kernel's BPF program load/unload record.
 public let auditBPFRecordType: Int32 = 1334
 let auditSyscallRecordType: Int32 = 1300
+let auditProctitleRecordType: Int32 = 1327
 
 /// Assembles audit records into events with libauparse in feed mode, and hands each
 /// completed event's BPF loads and unloads to `onEvent` (an empty array for events

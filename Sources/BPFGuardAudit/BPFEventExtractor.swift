@@ -15,16 +15,20 @@ struct BPFEventExtractor {
         guard auparse_first_record(au) > 0 else { return [] }
         var records: [(operation: BPFOperation, programID: UInt32)] = []
         var process: ProcessContext?
+        var title: [UInt8]?
         repeat {
             switch auparse_get_type(au) {
             case auditBPFRecordType:
                 if let record = bpfRecord() { records.append(record) } else { malformedRecords += 1 }
             case auditSyscallRecordType:
                 if process == nil { process = syscallContext() }
+            case auditProctitleRecordType:
+                if title == nil { title = commandLine() }
             default:
                 break
             }
         } while auparse_next_record(au) > 0
+        process?.cmdline = title
         guard !records.isEmpty, let stamp = auparse_get_timestamp(au)?.pointee else { return [] }
         let timestamp = AuditTimestamp(seconds: UInt64(max(0, stamp.sec)), milliseconds: UInt32(stamp.milli), serial: UInt64(stamp.serial))
         let node = stamp.host.map { String(cString: $0) }
@@ -51,6 +55,19 @@ struct BPFEventExtractor {
         } while auparse_next_field(au) > 0
         guard let programID, let operation = operation ?? legacyOperation else { return nil }
         return (operation, programID)
+    }
+
+    /// The PROCTITLE record's `proctitle` (hex or quoted), arguments separated by spaces.
+    private func commandLine() -> [UInt8]? {
+        guard auparse_first_field(au) > 0 else { return nil }
+        repeat {
+            guard let namePointer = auparse_get_field_name(au), String(cString: namePointer) == "proctitle",
+                  let valuePointer = auparse_get_field_str(au)
+            else { continue }
+            let raw = UnsafeBufferPointer(start: UnsafeRawPointer(valuePointer).assumingMemoryBound(to: UInt8.self), count: strlen(valuePointer))
+            return AuditFieldDecoding.string(raw).map(ProcessTitle.text)
+        } while auparse_next_field(au) > 0
+        return nil
     }
 
     /// The SYSCALL record's fields, in one pass over them.

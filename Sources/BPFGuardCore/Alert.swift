@@ -48,10 +48,10 @@ public struct LabelCount: Hashable, Sendable {
 public enum AlertFormatter {
     /// The fields in their documented order:
     /// `alert priority op prog-id [prog-type prog-name prog-tag helpers created-by-uid [info]]
-    /// [node] uid auid euid pid ppid comm exe [identity [holders]] [lifetime] event rule` — the
-    /// bracketed program and identity keys when kernel lookups are on, `holders` when the
-    /// loader was recovered from /proc (`identity=proc`), `lifetime` on all but a LOAD (for
-    /// PERSIST and UNSEEN: so far).
+    /// [node] uid auid euid pid ppid comm exe cmdline [exe-package exe-trusted container
+    /// identity [holders]] [lifetime] event rule` — the bracketed program, loader-fact and
+    /// identity keys when kernel lookups are on, `holders` when the loader was recovered from
+    /// /proc (`identity=proc`), `lifetime` on all but a LOAD (for PERSIST and UNSEEN: so far).
     public static func fields(of alert: Alert) -> [(key: String, value: AlertValue)] {
         let subject = alert.subject
         let event = subject.event
@@ -87,9 +87,22 @@ public enum AlertFormatter {
             ("ppid", number(loader?.ppid)),
             ("comm", string(loader?.comm)),
             ("exe", string(loader?.exe)),
+            ("cmdline", string(loader?.cmdline)),
         ]
         if let identity = subject.identity {
-            fields.append(("identity", .word(identity.rawValue)))
+            let facts = subject.facts ?? .unknown
+            let package: AlertValue
+            switch facts.package {
+            case .named(let name): package = .token(Array(name.utf8))
+            case .none: package = .word("none")
+            case .unknown: package = .unknown
+            }
+            fields += [
+                ("exe-package", package),
+                ("exe-trusted", facts.trust == .unknown ? .unknown : .word(facts.trust.rawValue)),
+                ("container", facts.container == .unknown ? .unknown : .word(facts.container.rawValue)),
+                ("identity", .word(identity.rawValue)),
+            ]
             if identity == .proc { fields.append(("holders", number(subject.holders))) }
         }
         if event.operation != .load {

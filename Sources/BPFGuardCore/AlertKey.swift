@@ -17,7 +17,7 @@ public enum AlertKey: Hashable, Sendable, CustomStringConvertible {
     /// The policy fields the alert line prints, in its order.
     static let printedFields: [RuleField] = [
         .op, .progID, .progType, .progName, .progTag, .helpers, .createdByUID, .node,
-        .uid, .auid, .euid, .pid, .ppid, .comm, .exe, .identity, .lifetime,
+        .uid, .auid, .euid, .pid, .ppid, .comm, .exe, .cmdline, .exePackage, .exeTrusted, .container, .identity, .lifetime,
     ]
 
     /// Every accepted name, in the order of the alert line.

@@ -19,7 +19,7 @@ public enum ECSFormatter {
     public static let ecsVersion = "9.4.0"
 
     /// Alert keys that become ECS fields of their own; the others go under `bpfguard.`.
-    private static let mappedKeys: Set<String> = ["alert", "op", "event", "rule", "node", "uid", "euid", "pid", "ppid", "comm", "exe", "first", "last"]
+    private static let mappedKeys: Set<String> = ["alert", "op", "event", "rule", "node", "uid", "euid", "pid", "ppid", "comm", "exe", "cmdline", "first", "last"]
 
     public static func document(_ line: OutgoingAlert, context: ECSContext) -> String {
         switch line {
@@ -48,6 +48,7 @@ public enum ECSFormatter {
         var process: [(String, JSONValue)] = []
         if let exe = loader?.exe { process.append(("executable", .string(exe))) }
         if let comm = loader?.comm { process.append(("name", .string(comm))) }
+        if let cmdline = loader?.cmdline { process.append(("command_line", .string(cmdline))) }
         if let pid = loader?.pid { process.append(("pid", .number(pid))) }
         if let ppid = loader?.ppid { process.append(("parent", .object([("pid", .number(ppid))]))) }
         var user: [(String, JSONValue)] = []

@@ -35,11 +35,14 @@ public struct Engine: Sendable {
         /// How many distinct processes held the program when it was recovered (the first
         /// one found is not necessarily its loader).
         public var holders: UInt32?
+        /// The loader's package, trust and container (unknown when not gathered).
+        public var loaderFacts: LoaderFacts
 
-        public init(program: ProgramLookup, recoveredLoader: ProcessContext? = nil, holders: UInt32? = nil) {
+        public init(program: ProgramLookup, recoveredLoader: ProcessContext? = nil, holders: UInt32? = nil, loaderFacts: LoaderFacts = .unknown) {
             self.program = program
             self.recoveredLoader = recoveredLoader
             self.holders = holders
+            self.loaderFacts = loaderFacts
         }
     }
 
@@ -83,9 +86,11 @@ public struct Engine: Sendable {
                 if identity == .proc { holders = enrichment.holders }
             }
             let program = enrichment?.program ?? .notDone
-            subject = RuleSubject(event: event, loader: loader, program: program, identity: identity, holders: holders)
+            let facts = enrichment.map { LoaderTrustRules.constrained($0.loaderFacts, exe: loader?.exe) }
+            subject = RuleSubject(event: event, loader: loader, program: program, identity: identity, holders: holders, facts: facts)
             let decision = decide(subject)
-            programs.insert(LoadedProgram(loader: loader, loadedAt: event.timestamp, program: program, identity: identity, holders: holders),
+            programs.insert(LoadedProgram(loader: loader, loadedAt: event.timestamp, program: program, identity: identity, holders: holders,
+                                          facts: facts),
                             for: key, alerted: decision.alert != nil)
             return Outcome(subject: subject, decision: decision)
         case .unload:
@@ -106,7 +111,8 @@ public struct Engine: Sendable {
                 lifetimeMilliseconds: loaded.map { event.timestamp.milliseconds(since: $0.loadedAt) },
                 program: loaded?.program ?? .notDone,
                 identity: identity,
-                holders: loaded?.holders
+                holders: loaded?.holders,
+                facts: enrichment == nil ? loaded?.facts : loaded?.facts ?? .unknown
             )
         case .persist, .unseen:
             // Never from a record (see `BPFOperation.init(recordValue:)`): the scan's own

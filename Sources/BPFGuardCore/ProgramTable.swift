@@ -22,14 +22,17 @@ public struct LoadedProgram: Hashable, Sendable {
     public var identity: LoaderIdentity?
     /// With identity proc: how many processes held the program when it was recovered.
     public var holders: UInt32?
+    /// The loader's package, trust and container at LOAD (nil without lookups).
+    public var facts: LoaderFacts?
 
     public init(loader: ProcessContext?, loadedAt: AuditTimestamp, program: ProgramLookup = .notDone, identity: LoaderIdentity? = nil,
-                holders: UInt32? = nil) {
+                holders: UInt32? = nil, facts: LoaderFacts? = nil) {
         self.loader = loader
         self.loadedAt = loadedAt
         self.program = program
         self.identity = identity
         self.holders = holders
+        self.facts = facts
     }
 }
 
@@ -53,7 +56,7 @@ public struct ProgramTable: Sendable {
     private struct StoredProcess {
         var uid: UInt32 = 0, auid: UInt32 = 0, euid: UInt32 = 0, gid: UInt32 = 0
         var pid: UInt32 = 0, ppid: UInt32 = 0, ses: UInt32 = 0
-        var tty: UInt32 = 0, comm: UInt32 = 0, exe: UInt32 = 0, key: UInt32 = 0, syscall: UInt32 = 0
+        var tty: UInt32 = 0, comm: UInt32 = 0, exe: UInt32 = 0, key: UInt32 = 0, syscall: UInt32 = 0, cmdline: UInt32 = 0
         /// Bit per number field that is present (uid … ses), and bit 7: a loader at all.
         var present: UInt8 = 0
     }
@@ -70,6 +73,8 @@ public struct ProgramTable: Sendable {
         var holders: UInt32 = 0
         /// The identity's code (bits 0-6) and bit 7: its persist alert was raised.
         var identity: UInt8 = 0
+        /// The loader facts: `StoredFacts`.
+        var facts = StoredFacts()
         var hasDescription = false
         var occupied = false
         var alerted = false
@@ -136,6 +141,7 @@ public struct ProgramTable: Sendable {
         entry.generation = nextGeneration
         entry.identity = Self.code(program.identity)
         entry.holders = program.holders ?? 0
+        entry.facts = StoredFacts(program.facts, strings: &strings)
         entry.occupied = true
         entry.alerted = alerted
         let slot = allocateSlot()
@@ -195,7 +201,8 @@ public struct ProgramTable: Sendable {
         let entry = self[slot]
         guard entry.occupied else { return }
         slotByKey.removeValue(forKey: entry.key)
-        for reference in [entry.loader.tty, entry.loader.comm, entry.loader.exe, entry.loader.key, entry.loader.syscall, entry.node] {
+        for reference in [entry.loader.tty, entry.loader.comm, entry.loader.exe, entry.loader.key, entry.loader.syscall,
+                          entry.loader.cmdline, entry.node, entry.facts.package] {
             strings.release(reference)
         }
         if entry.hasDescription { descriptions.removeValue(forKey: slot) }
@@ -286,6 +293,7 @@ public struct ProgramTable: Sendable {
         stored.exe = strings.retain(process.exe)
         stored.key = strings.retain(process.key)
         stored.syscall = strings.retain(process.syscall)
+        stored.cmdline = strings.retain(process.cmdline)
         return stored
     }
 
@@ -296,7 +304,7 @@ public struct ProgramTable: Sendable {
             uid: number(0, stored.uid), auid: number(1, stored.auid), euid: number(2, stored.euid), gid: number(3, stored.gid),
             pid: number(4, stored.pid), ppid: number(5, stored.ppid), ses: number(6, stored.ses),
             tty: strings.bytes(stored.tty), comm: strings.bytes(stored.comm), exe: strings.bytes(stored.exe),
-            key: strings.bytes(stored.key), syscall: strings.bytes(stored.syscall)
+            key: strings.bytes(stored.key), syscall: strings.bytes(stored.syscall), cmdline: strings.bytes(stored.cmdline)
         )
     }
 
@@ -306,7 +314,8 @@ public struct ProgramTable: Sendable {
         let loadedAt = AuditTimestamp(seconds: entry.loadedMilliseconds / 1000, milliseconds: UInt32(entry.loadedMilliseconds % 1000), serial: entry.serial)
         return LoadedProgram(loader: process(entry.loader), loadedAt: loadedAt,
                              program: entry.hasDescription ? descriptions[slot] ?? .notDone : .notDone,
-                             identity: Self.identity(entry.identity), holders: entry.holders == 0 ? nil : entry.holders)
+                             identity: Self.identity(entry.identity), holders: entry.holders == 0 ? nil : entry.holders,
+                             facts: entry.facts.facts(strings: strings))
     }
 
     private static let identities: [LoaderIdentity?] = [nil, .audit, .proc, .kernel, LoaderIdentity.none]
@@ -408,5 +417,45 @@ public struct TrackedProgram: Hashable, Sendable {
         case .unknown: true
         case .goneAtLoad: false
         }
+    }
+}
+
+/// `LoaderFacts` in five bytes: the package name interned in the table's string pool, and
+/// the kinds in one byte (bit 7: facts present; bits 5-6 package kind; bits 2-4 trust;
+/// bits 0-1 container).
+struct StoredFacts {
+    var package: UInt32 = 0
+    var code: UInt8 = 0
+
+    private static let trusts: [LoaderFacts.Trust] = [.unknown, .yes, .no, .deleted, .none]
+    private static let containers: [LoaderFacts.Container] = [.unknown, .yes, .no]
+
+    init() {}
+
+    init(_ facts: LoaderFacts?, strings: inout ByteStringPool) {
+        guard let facts else { return }
+        let packageKind: UInt8
+        switch facts.package {
+        case .unknown: packageKind = 0
+        case .none: packageKind = 1
+        case .named(let name):
+            packageKind = 2
+            package = strings.retain(Array(name.utf8))
+        }
+        code = 1 << 7 | packageKind << 5 | UInt8(Self.trusts.firstIndex(of: facts.trust) ?? 0) << 2
+            | UInt8(Self.containers.firstIndex(of: facts.container) ?? 0)
+    }
+
+    func facts(strings: ByteStringPool) -> LoaderFacts? {
+        guard code & 1 << 7 != 0 else { return nil }
+        let package: LoaderFacts.Package
+        switch code >> 5 & 3 {
+        case 1: package = .none
+        case 2: package = strings.bytes(self.package).map { .named(String(decoding: $0, as: UTF8.self)) } ?? .unknown
+        default: package = .unknown
+        }
+        let trust = Self.trusts[min(Int(code >> 2 & 7), Self.trusts.count - 1)]
+        let container = Self.containers[min(Int(code & 3), Self.containers.count - 1)]
+        return LoaderFacts(package: package, trust: trust, container: container)
     }
 }

@@ -8,7 +8,12 @@ public enum RuleField: String, Sendable, CaseIterable {
     case helpers
     case createdByUID = "created-by-uid"
     case node
-    case uid, auid, euid, gid, pid, ppid, ses, tty, comm, exe, key, syscall
+    case uid, auid, euid, gid, pid, ppid, ses, tty, comm, exe
+    case exePackage = "exe-package"
+    case exeTrusted = "exe-trusted"
+    case cmdline
+    case container
+    case key, syscall
     case identity
     case holders
     case lifetime
@@ -49,6 +54,7 @@ public enum RuleField: String, Sendable, CaseIterable {
         case .auid: .auditID(allowsUserNames: true)
         case .ses: .auditID(allowsUserNames: false)
         case .node, .tty, .comm, .exe, .key, .syscall, .unloaderComm, .unloaderExe, .progType, .progName, .progTag, .identity: .string
+        case .exePackage, .exeTrusted, .cmdline, .container: .string
         case .helpers: .names
         case .lifetime: .duration
         }

@@ -17,9 +17,11 @@ public struct RuleSubject: Sendable {
     /// With `identity` proc: how many distinct processes held the program when its loader
     /// was recovered (more than one: the loader is ambiguous).
     public var holders: UInt32?
+    /// The loader's package, trust and container, gathered at LOAD (nil without lookups).
+    public var facts: LoaderFacts?
 
     public init(event: BPFEvent, loader: ProcessContext?, unloader: ProcessContext? = nil, lifetimeMilliseconds: UInt64? = nil,
-                program: ProgramLookup = .notDone, identity: LoaderIdentity? = nil, holders: UInt32? = nil) {
+                program: ProgramLookup = .notDone, identity: LoaderIdentity? = nil, holders: UInt32? = nil, facts: LoaderFacts? = nil) {
         self.event = event
         self.loader = loader
         self.unloader = unloader
@@ -27,6 +29,7 @@ public struct RuleSubject: Sendable {
         self.program = program
         self.identity = identity
         self.holders = holders
+        self.facts = facts
     }
 
     /// The field's value, or nil when the event does not carry it.
@@ -52,6 +55,15 @@ public struct RuleSubject: Sendable {
         case .tty: return bytes(loader?.tty)
         case .comm: return bytes(loader?.comm)
         case .exe: return bytes(loader?.exe)
+        case .exePackage:
+            switch facts?.package {
+            case .named(let name)?: return .bytes(Array(name.utf8))
+            case .none?: return .bytes(Array("none".utf8))
+            case .unknown?, nil: return nil
+            }
+        case .exeTrusted: return word(facts?.trust.rawValue)
+        case .container: return word(facts?.container.rawValue)
+        case .cmdline: return bytes(loader?.cmdline)
         case .key: return bytes(loader?.key)
         case .syscall: return bytes(loader?.syscall)
         case .lifetime: return lifetimeMilliseconds.map { .number($0) }
@@ -64,4 +76,6 @@ public struct RuleSubject: Sendable {
 
     private func number(_ value: UInt32?) -> FieldValue? { value.map { .number(UInt64($0)) } }
     private func bytes(_ value: [UInt8]?) -> FieldValue? { value.map { .bytes($0) } }
+    /// A fact's word; `?` is unknown.
+    private func word(_ value: String?) -> FieldValue? { value.flatMap { $0 == "?" ? nil : .bytes(Array($0.utf8)) } }
 }

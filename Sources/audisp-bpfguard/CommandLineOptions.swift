@@ -195,8 +195,9 @@ struct CommandLineOptions {
       --min-days N      with --generate-policy: groups loaded on fewer than N days (UTC)
                         are proposed commented out (default 1)
       --lookup          look each loaded program up in the kernel by prog-id (type, name,
-                        tag, helpers; the loader from /proc when the record has none):
-                        the default in plugin mode, off with --replay
+                        tag, helpers; the loader from /proc when the record has none),
+                        and its loader's package, trust and container: the default in
+                        plugin mode, off with --replay
       --no-lookup       no kernel lookups (all capabilities are dropped)
       --state-file PATH where SIGUSR1 writes the state report
                         (default \(StateReport.defaultPath))

@@ -146,7 +146,7 @@ final class InputPipeline {
     }
 
     private func deliver(_ released: [LoaderRecoveryStage.Released]) {
-        for item in released { process(item.event, enrichment: item.enrichment) }
+        for item in released { process(item.event, enrichment: lookups?.withRecoveredLoaderFacts(item.event, item.enrichment) ?? item.enrichment) }
     }
 
     /// One event through the engine, in input order.

@@ -8,6 +8,8 @@ final class KernelLookups {
     let programs: KernelPrograms
     /// The worker that recovers loaders from /proc (started with `startRecovery`).
     let recovery: LoaderRecovery
+    /// Package, trust and container of loaders; nil leaves them unknown.
+    let loaderFacts: LoaderFactsGatherer?
     /// Events from this node are local too (auditd's `name_format` puts a node on local
     /// records); events from other nodes are never looked up. The policy's `local_node`,
     /// else the name auditd.conf gives this host.
@@ -22,9 +24,11 @@ final class KernelLookups {
     private(set) var failures: UInt64 = 0
     private(set) var lastFailure: String?
 
-    init(programs: KernelPrograms, recovery: LoaderRecovery = LoaderRecovery(), configuredNode: String?, auditdNode: String? = nil) {
+    init(programs: KernelPrograms, recovery: LoaderRecovery = LoaderRecovery(), loaderFacts: LoaderFactsGatherer? = nil,
+         configuredNode: String?, auditdNode: String? = nil) {
         self.programs = programs
         self.recovery = recovery
+        self.loaderFacts = loaderFacts
         self.configuredNode = configuredNode
         self.auditdNode = auditdNode
     }
@@ -56,7 +60,17 @@ final class KernelLookups {
         case .failed(let message): failures += 1; lastFailure = message
         case .found, .notDone: break
         }
-        return Engine.Enrichment(program: program)
+        // The loader of a LOAD with SYSCALL context, while it most likely still runs.
+        let facts = event.process.map { loaderFacts?.gather(exe: $0.exe, pid: $0.pid) ?? .unknown } ?? .unknown
+        return Engine.Enrichment(program: program, loaderFacts: facts)
+    }
+
+    /// The enrichment of a LOAD whose loader was recovered from /proc, with that loader's
+    /// facts (gathered when its event leaves the recovery queue, on this thread).
+    func withRecoveredLoaderFacts(_ event: BPFEvent, _ enrichment: Engine.Enrichment?) -> Engine.Enrichment? {
+        guard var enrichment, event.process == nil, let loader = enrichment.recoveredLoader, let loaderFacts else { return enrichment }
+        enrichment.loaderFacts = loaderFacts.gather(exe: loader.exe, pid: loader.pid)
+        return enrichment
     }
 
     /// Puts every program loaded now into the engine's table (start-up and restarts), with
@@ -79,11 +93,11 @@ final class KernelLookups {
         return count
     }
 
-    /// The exit summary's lookup counters, with those of loader recovery.
     /// The program lookups' counters.
     var programSummary: String { "lookups=\(lookups) gone=\(gone) lookup_errors=\(failures)" }
 
+    /// The exit summary's lookup counters, with those of loader recovery and loader facts.
     func summary(recovery statistics: LoaderRecoveryStatistics) -> String {
-        "\(programSummary) \(statistics.summary)"
+        "\(programSummary) \(statistics.summary)" + (loaderFacts.map { " " + $0.summary } ?? "")
     }
 }

@@ -8,6 +8,13 @@ import Glibc
 struct KernelPrograms {
     /// Names helper calls; nil when /proc/kallsyms gave no addresses.
     let scanner: HelperCallScanner?
+    /// Names the calls the scanner's table does not (read from /proc/kallsyms on demand).
+    let symbols: KallsymsResolver?
+
+    init(scanner: HelperCallScanner?) {
+        self.scanner = scanner
+        symbols = scanner.map { KallsymsResolver(callBase: $0.callBase) }
+    }
 
     /// The largest translated program read for the helper scan (the kernel's limit is 1M
     /// instructions; larger programs keep `helpers` unknown).
@@ -30,7 +37,7 @@ struct KernelPrograms {
         var helpers: [String]?
         if let scanner, info.xlated_prog_len > 0, info.xlated_prog_len <= Self.maximumTranslatedBytes,
            let instructions = translatedInstructions(fd: fd, length: info.xlated_prog_len) {
-            helpers = scanner.helpers(in: instructions)
+            helpers = scanner.helpers(in: instructions) { symbols?.names($0) ?? [:] }
         }
         return .found(ProgramInfo(
             type: BPFProgramType(rawValue: info.type), name: name, tag: tag,
@@ -69,9 +76,11 @@ struct KernelPrograms {
         return ids
     }
 
-    /// Reads the helper table from /proc/kallsyms.
+    /// Reads the helper table from /proc/kallsyms, with the kfuncs the kernel's BTF names.
     static func loadHelperScanner(path: String = "/proc/kallsyms") -> HelperCallScanner? {
+        // BTF first: its parsed form is freed before the symbol table is read (a lower peak).
+        let kfuncs = KernelFunctionNames.vmlinuxKfuncs()
         guard let bytes = try? FileIO.readFile(path, limit: 64 << 20) else { return nil }
-        return HelperCallScanner.fromKallsyms(bytes: bytes)
+        return HelperCallScanner.fromKallsyms(bytes: bytes, kfuncNames: Set(kfuncs.values), kfuncsByBTFID: kfuncs)
     }
 }

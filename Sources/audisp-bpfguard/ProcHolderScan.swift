@@ -132,7 +132,7 @@ struct ProcHolderScan {
         }
     }
 
-    /// uid, euid, gid, pid, ppid, auid, ses, comm and exe of a process, from /proc; nil when
+    /// uid, euid, gid, pid, ppid, auid, ses, comm, exe and cmdline of a process, from /proc; nil when
     /// it has gone.
     func describe(pid: UInt32) -> ProcessContext? {
         guard let status = Self.readSmallFile("\(procRoot)/\(pid)/status") else { return nil }
@@ -142,6 +142,7 @@ struct ProcHolderScan {
         var target = [CChar](repeating: 0, count: 4096)
         let count = readlink("\(procRoot)/\(pid)/exe", &target, target.count)
         if count > 0 { context.exe = target[..<count].map { UInt8(bitPattern: $0) } }
+        if let cmdline = try? FileIO.readFile("\(procRoot)/\(pid)/cmdline", limit: 1 << 20) { context.cmdline = ProcessTitle.text(procCmdline: cmdline) }
         if let loginuid = Self.readSmallFile("\(procRoot)/\(pid)/loginuid") { context.auid = ProcStatusParsing.number(loginuid) }
         if let session = Self.readSmallFile("\(procRoot)/\(pid)/sessionid") { context.ses = ProcStatusParsing.number(session) }
         return context

@@ -100,8 +100,9 @@ func runMain() -> Int32 {
         // Plugin mode: this host's node name as auditd writes it (replayed logs may come from
         // elsewhere: there only the policy's local_node says which records are local).
         let auditdNode = isPlugin ? LocalNodeName.resolve() : (name: nil, source: "")
-        lookups = KernelLookups(programs: KernelPrograms(scanner: scanner), configuredNode: loaded.policy.settings.localNode,
-                                auditdNode: auditdNode.name)
+        let loaderFacts = LoaderFactsGatherer(databases: LoaderFactsGatherer.hostDatabases(), inspectsProcesses: isPlugin)
+        lookups = KernelLookups(programs: KernelPrograms(scanner: scanner), loaderFacts: loaderFacts,
+                                configuredNode: loaded.policy.settings.localNode, auditdNode: auditdNode.name)
         if isPlugin {
             let node = loaded.policy.settings.localNode.map { "\($0) (policy local_node)" }
                 ?? auditdNode.name.map { "\($0) (\(auditdNode.source))" } ?? "none (\(auditdNode.source))"
@@ -133,6 +134,8 @@ func runMain() -> Int32 {
             // Programs loaded before we started (or before a restart): their load time and creator.
             let count = pipeline.takeInventory(lookups)
             diagnostics.log(.info, "found \(count) loaded BPF programs")
+            // The package databases are read now, not at the first LOAD (which would wait).
+            if let facts = lookups.loaderFacts { diagnostics.log(.info, "package databases: \(facts.prepare())") }
             // Compared with what the previous run knew; then reconciled by periodic scans.
             let stage = ProgramReconciliationStage(lookups: lookups, store: KnownProgramsStore(path: options.knownProgramsPath), diagnostics: diagnostics)
             stage.startUp(engine: pipeline.engine)

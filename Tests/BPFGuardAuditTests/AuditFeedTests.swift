@@ -53,6 +53,17 @@ import BPFGuardCore
         #expect(context.exe == Array("/usr/sbin/bpftool".utf8))
         #expect(context.key == nil, "key=(null) is no key")
         #expect(context.syscall == Array("bpf".utf8))
+        #expect(context.cmdline == Array("bpftool feature probe kernel".utf8), "PROCTITLE: hex, NULs become spaces")
+    }
+
+    @Test func commandLineQuotedOrAbsent() throws {
+        let quoted = Self.bpftoolLoad.replacing("proctitle=627066746F6F6C00666561747572650070726F6265006B65726E656C",
+                                                             with: "proctitle=\"/usr/sbin/bpftool\"")
+        #expect(try run(quoted).collector.bpf.first?.process?.cmdline == Array("/usr/sbin/bpftool".utf8))
+        let withoutTitle = Self.bpftoolLoad.split(separator: "\n").filter { !$0.hasPrefix("type=PROCTITLE") }.joined(separator: "\n") + "\n"
+        let event = try #require(try run(withoutTitle).collector.bpf.first)
+        #expect(event.process != nil)
+        #expect(event.process?.cmdline == nil)
     }
 
     @Test func anEventEndingInEOEIsReleasedWithoutFurtherInput() throws {

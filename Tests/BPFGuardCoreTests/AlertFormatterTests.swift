@@ -11,20 +11,20 @@ import Testing
     @Test func loadLine() {
         let subject = RuleSubject(event: load(866, at: stamp(1795940760, 7, serial: 6598)), loader: process(uid: 0, pid: 4242, comm: "ld", exe: "/tmp/ld"))
         #expect(AlertFormatter.line(alert(subject)) ==
-            "alert=unknown-exe priority=warning op=LOAD prog-id=866 uid=0 auid=unset euid=0 pid=4242 ppid=1 comm=\"ld\" exe=\"/tmp/ld\" event=1795940760.007:6598 rule=4")
+            "alert=unknown-exe priority=warning op=LOAD prog-id=866 uid=0 auid=unset euid=0 pid=4242 ppid=1 comm=\"ld\" exe=\"/tmp/ld\" cmdline=? event=1795940760.007:6598 rule=4")
     }
 
     @Test func unloadLineWithNodeAndLifetime() {
         let subject = RuleSubject(event: unload(12, at: stamp(1795940761, 500, serial: 7), node: "sensor-a"),
                                   loader: process(uid: 1000, auid: 1000, pid: 9, comm: "c", exe: "/e"), lifetimeMilliseconds: 250)
         #expect(AlertFormatter.line(alert(subject, label: "short-lived", priority: .notice, rule: .defaultSetting)) ==
-            "alert=short-lived priority=notice op=UNLOAD prog-id=12 node=sensor-a uid=1000 auid=1000 euid=1000 pid=9 ppid=1 comm=\"c\" exe=\"/e\" lifetime=250ms event=1795940761.500:7 rule=default")
+            "alert=short-lived priority=notice op=UNLOAD prog-id=12 node=sensor-a uid=1000 auid=1000 euid=1000 pid=9 ppid=1 comm=\"c\" exe=\"/e\" cmdline=? lifetime=250ms event=1795940761.500:7 rule=default")
     }
 
     @Test func unknownValuesPrintAsQuestionMarks() {
         let subject = RuleSubject(event: unload(3), loader: nil)
         #expect(AlertFormatter.line(alert(subject)) ==
-            "alert=unknown-exe priority=warning op=UNLOAD prog-id=3 uid=? auid=? euid=? pid=? ppid=? comm=? exe=? lifetime=? event=1001.000:1 rule=4")
+            "alert=unknown-exe priority=warning op=UNLOAD prog-id=3 uid=? auid=? euid=? pid=? ppid=? comm=? exe=? cmdline=? lifetime=? event=1001.000:1 rule=4")
     }
 
     @Test func hostileStringsCannotBreakTheLineOrForgeFields() {
@@ -38,7 +38,7 @@ import Testing
         #expect(line.contains(#"comm="\x1b[\x7f\xc3\xa9\\""#))
         // Parsing the line back as key=value pairs yields each key once.
         let keys = Self.keys(of: line)
-        #expect(keys == ["alert", "priority", "op", "prog-id", "uid", "auid", "euid", "pid", "ppid", "comm", "exe", "event", "rule"])
+        #expect(keys == ["alert", "priority", "op", "prog-id", "uid", "auid", "euid", "pid", "ppid", "comm", "exe", "cmdline", "event", "rule"])
     }
 
     @Test func hostileNodeNamesAreQuoted() {
@@ -52,9 +52,9 @@ import Testing
         let subject = RuleSubject(event: unload(12, at: stamp(1795940761, 5, serial: 7), node: "n1"),
                                   loader: process(uid: 0, auid: 1000, pid: 9, comm: "c\"q", exe: "/é"), lifetimeMilliseconds: 1500)
         #expect(AlertFormatter.json(alert(subject, label: "short-lived", priority: .notice, rule: .line(9))) ==
-            #"{"alert":"short-lived","priority":"notice","op":"UNLOAD","prog_id":12,"node":"n1","uid":0,"auid":1000,"euid":0,"pid":9,"ppid":1,"comm":"c\"q","exe":"/é","lifetime":1500,"event":"1795940761.005:7","rule":9}"#)
+            #"{"alert":"short-lived","priority":"notice","op":"UNLOAD","prog_id":12,"node":"n1","uid":0,"auid":1000,"euid":0,"pid":9,"ppid":1,"comm":"c\"q","exe":"/é","cmdline":null,"lifetime":1500,"event":"1795940761.005:7","rule":9}"#)
         let unknown = AlertFormatter.json(alert(RuleSubject(event: load(3, by: nil), loader: nil), rule: .defaultSetting))
-        #expect(unknown == #"{"alert":"unknown-exe","priority":"warning","op":"LOAD","prog_id":3,"uid":null,"auid":null,"euid":null,"pid":null,"ppid":null,"comm":null,"exe":null,"event":"1000.000:1","rule":"default"}"#)
+        #expect(unknown == #"{"alert":"unknown-exe","priority":"warning","op":"LOAD","prog_id":3,"uid":null,"auid":null,"euid":null,"pid":null,"ppid":null,"comm":null,"exe":null,"cmdline":null,"event":"1000.000:1","rule":"default"}"#)
         var unset = process()
         unset.auid = ProcessContext.unsetID
         #expect(AlertFormatter.json(alert(RuleSubject(event: load(3), loader: unset))).contains(#""auid":"unset""#))
@@ -80,12 +80,17 @@ import Testing
     /// Keys of a `key=value …` line whose values are bare words or quoted strings with
     /// backslash escapes.
     static func keys(of line: String) -> [String] {
-        var keys: [String] = []
+        fields(of: line).map(\.key)
+    }
+
+    /// The `key=value` pairs of a line, values as written (quotes and escapes kept).
+    static func fields(of line: String) -> [(key: String, value: String)] {
+        var fields: [(key: String, value: String)] = []
         var bytes = Array(line.utf8)[...]
         while !bytes.isEmpty {
             let key = bytes.prefix { $0 != UInt8(ascii: "=") }
-            keys.append(String(decoding: key, as: UTF8.self))
             bytes = bytes.dropFirst(key.count + 1)
+            let valueStart = bytes.startIndex
             if bytes.first == UInt8(ascii: "\"") {
                 bytes = bytes.dropFirst()
                 while let byte = bytes.first, byte != UInt8(ascii: "\"") {
@@ -95,8 +100,10 @@ import Testing
             } else {
                 bytes = bytes.drop { $0 != UInt8(ascii: " ") }
             }
+            let value = Array(line.utf8)[valueStart..<bytes.startIndex]
+            fields.append((String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self)))
             bytes = bytes.drop { $0 == UInt8(ascii: " ") }
         }
-        return keys
+        return fields
     }
 }

@@ -22,7 +22,7 @@ import Testing
         let policy = try compiledPolicy("""
         fold_window = 0
         fold_burst = 10000
-        fold_by = "alert", priority, op, prog-id, prog-type, prog-name, prog-tag, helpers, created-by-uid, info, node, uid, auid, euid, pid, ppid, comm, exe, identity, lifetime, rule
+        fold_by = "alert", priority, op, prog-id, prog-type, prog-name, prog-tag, helpers, created-by-uid, info, node, uid, auid, euid, pid, ppid, comm, exe, cmdline, exe-package, exe-trusted, container, identity, lifetime, rule
         max_alerts_per_minute = 1000000
         alert a op=load priority=crit fold=90s
         alert b op=load fold=0
@@ -30,7 +30,7 @@ import Testing
         """)
         #expect(policy.settings.foldWindowMilliseconds == 0)
         #expect(policy.settings.foldBurst == 10_000)
-        #expect(policy.settings.foldBy.count == 21)
+        #expect(policy.settings.foldBy.count == 25)
         #expect(policy.settings.foldBy.map(\.description).joined(separator: ", ") == AlertKey.allNames)
         #expect(policy.settings.maxAlertsPerMinute == 1_000_000)
         #expect(policy.rules.map(\.foldWindowMilliseconds) == [90_000, 0, 250])

@@ -41,14 +41,84 @@ import Testing
     }
 
     @Test func otherCallsAndInstructions() {
-        let program = Self.instruction(code: 0x85, src: 1, imm: 5)  // bpf-to-bpf call: not a helper
-            + Self.instruction(code: 0x85, src: 2, imm: 1234)  // kfunc call: not a helper
+        let program = Self.instruction(code: 0x85, src: 1, imm: 5)  // bpf-to-bpf call: left out
             + Self.instruction(code: 0x85, imm: 12)  // tail call as dumped by the kernel
             + Self.instruction(code: 0x85, imm: 999_999)  // an address with no symbol
             + Self.instruction(code: 0x18, imm: Self.offset(0xffffffff814baf50))  // ld_imm64: not a call
         #expect(Self.scanner.helpers(in: program) == ["bpf_tail_call", "unknown"])
+        #expect(Self.scanner.helpers(in: Self.instruction(code: 0x85, src: 1, imm: 5)) == [], "a call inside the program is no helper")
         #expect(Self.scanner.helpers(in: []) == [])
         #expect(Self.scanner.helpers(in: [0x85, 0, 0]) == [], "a truncated instruction is ignored")
+    }
+
+    /// kallsyms lines of this kernel's map operations and kfuncs (addresses made up).
+    static let kallsymsWithMapsAndKfuncs = """
+    ffffffff814ca810 T __bpf_call_base
+    ffffffff81200000 t array_map_lookup_elem
+    ffffffff81200100 t __htab_map_lookup_elem
+    ffffffff81200200 t htab_map_update_elem
+    ffffffff81200300 t htab_map_delete_elem
+    ffffffff81200400 t dev_map_redirect
+    ffffffff81200500 t bpf_for_each_hash_elem
+    ffffffff81200600 t percpu_array_map_lookup_percpu_elem
+    ffffffff81200700 t queue_map_pop_elem
+    ffffffff81200800 T bpf_send_signal_task
+    ffffffff81200900 T css_rstat_flush
+    ffffffff81200a00 T unrelated_function
+    ffffffffc0002000 t bpf_xdp_ct_lookup	[nf_conntrack]
+    """
+
+    @Test func mapOperationsAndKfuncsAreNamed() throws {
+        let lines = Self.kallsymsWithMapsAndKfuncs.split(separator: "\n")
+        let kfuncs: Set<String> = ["bpf_send_signal_task", "css_rstat_flush", "bpf_xdp_ct_lookup"]
+        let scanner = try #require(HelperCallScanner.fromKallsyms(lines, kfuncNames: kfuncs, kfuncsByBTFID: [65561: "bpf_send_signal_task"]))
+        func call(_ address: UInt64, src: UInt8 = 0) -> [UInt8] { Self.instruction(code: 0x85, src: src, imm: Self.offset(address)) }
+        let maps = call(0xffffffff81200000) + call(0xffffffff81200100) + call(0xffffffff81200200) + call(0xffffffff81200300)
+            + call(0xffffffff81200400) + call(0xffffffff81200500) + call(0xffffffff81200600) + call(0xffffffff81200700)
+        #expect(scanner.helpers(in: maps) == ["bpf_for_each_map_elem", "bpf_map_delete_elem", "bpf_map_lookup_elem", "bpf_map_lookup_percpu_elem",
+                                               "bpf_map_pop_elem", "bpf_map_update_elem", "bpf_redirect_map"])
+        // kfunc calls (source register 2): by address, by BTF id, in a module.
+        let byAddress = call(0xffffffff81200800, src: 2) + call(0xffffffff81200900, src: 2) + call(0xffffffffc0002000, src: 2)
+        #expect(scanner.helpers(in: byAddress) == ["bpf_send_signal_task", "bpf_xdp_ct_lookup", "css_rstat_flush"])
+        #expect(scanner.helpers(in: Self.instruction(code: 0x85, src: 2, imm: 65561)) == ["bpf_send_signal_task"])
+        // A function the table does not hold is looked up once, with all the others.
+        var asked: [Set<Int64>] = []
+        let missing = call(0xffffffff81200a00) + call(0xffffffff81200a00, src: 2) + call(0xffffffff814cf000)
+        let names = scanner.helpers(in: missing) { offsets in
+            asked.append(offsets)
+            return [Int64(Self.offset(0xffffffff81200a00)): "unrelated_function"]
+        }
+        #expect(names == ["unknown", "unrelated_function"])
+        #expect(asked == [[Int64(Self.offset(0xffffffff81200a00)), Int64(Self.offset(0xffffffff814cf000))]])
+        #expect(scanner.functionsByOffset.count == 11, "unrelated functions are not kept: \(scanner.functionsByOffset)")
+        #expect(scanner.callBase == 0xffffffff814ca810)
+    }
+
+    @Test func helperNamesOfMapOperations() {
+        #expect(HelperNaming.helperName(forSymbol: "array_map_lookup_elem") == "bpf_map_lookup_elem")
+        #expect(HelperNaming.helperName(forSymbol: "__htab_map_lookup_elem") == "bpf_map_lookup_elem")
+        #expect(HelperNaming.helperName(forSymbol: "trie_update_elem") == "bpf_map_update_elem")
+        #expect(HelperNaming.helperName(forSymbol: "sock_map_lookup") == "bpf_map_lookup_elem")
+        #expect(HelperNaming.helperName(forSymbol: "bloom_map_peek_elem") == "bpf_map_peek_elem")
+        #expect(HelperNaming.helperName(forSymbol: "stack_map_push_elem") == "bpf_map_push_elem")
+        #expect(HelperNaming.helperName(forSymbol: "xsk_map_redirect") == "bpf_redirect_map")
+        #expect(HelperNaming.helperName(forSymbol: "bpf_for_each_array_elem") == "bpf_for_each_map_elem")
+        #expect(HelperNaming.helperName(forSymbol: "bpf_map_lookup_elem") == "bpf_map_lookup_elem")
+        #expect(HelperNaming.helperName(forSymbol: "bpf_msg_redirect_map") == "bpf_msg_redirect_map", "a helper of its own")
+        #expect(HelperNaming.helperName(forSymbol: "bpf_send_signal") == "bpf_send_signal")
+        #expect(HelperNaming.isMapOperation("htab_lru_map_delete_elem"))
+        #expect(!HelperNaming.isMapOperation("bpf_send_signal"))
+    }
+
+    /// This kernel's own map operations, from /proc/kallsyms: each has a helper name.
+    @Test(.enabled(if: TestFiles.exists("/proc/kallsyms"), "no /proc/kallsyms"))
+    func mapOperationsOfThisKernel() throws {
+        let symbols = Set(String(decoding: try #require(TestFiles.read("/proc/kallsyms")), as: UTF8.self)
+            .split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst(2).first.map(String.init) })
+        for name in ["array_map_lookup_elem", "__htab_map_lookup_elem", "htab_map_update_elem", "htab_map_delete_elem"] where symbols.contains(name) {
+            #expect(HelperNaming.helperName(forSymbol: name).hasPrefix("bpf_map_"), "\(name)")
+        }
+        #expect(symbols.contains("htab_map_update_elem"), "the hash map's update function, which the verifier calls")
     }
 
     @Test func kallsymsTable() {
@@ -111,7 +181,7 @@ import Testing
                                   program: .found(Self.info(helpers: ["bpf_send_signal", "bpf_trace_printk"])), identity: .audit)
         let alert = Alert(label: "dangerous-helper", priority: .crit, subject: subject, rule: .line(3))
         #expect(AlertFormatter.line(alert) ==
-            "alert=dangerous-helper priority=crit op=LOAD prog-id=2211 prog-type=kprobe prog-name=\"sigprog\" prog-tag=c0c8c81851fbeb13 helpers=bpf_send_signal,bpf_trace_printk created-by-uid=0 uid=0 auid=unset euid=0 pid=7 ppid=1 comm=\"ld\" exe=\"/tmp/ld\" identity=audit event=1795943000.005:9 rule=3")
+            "alert=dangerous-helper priority=crit op=LOAD prog-id=2211 prog-type=kprobe prog-name=\"sigprog\" prog-tag=c0c8c81851fbeb13 helpers=bpf_send_signal,bpf_trace_printk created-by-uid=0 uid=0 auid=unset euid=0 pid=7 ppid=1 comm=\"ld\" exe=\"/tmp/ld\" cmdline=? exe-package=? exe-trusted=? container=? identity=audit event=1795943000.005:9 rule=3")
         #expect(AlertFormatter.json(alert).contains(#""prog_id":2211,"prog_type":"kprobe","prog_name":"sigprog","prog_tag":"c0c8c81851fbeb13","helpers":["bpf_send_signal","bpf_trace_printk"],"created_by_uid":0,"uid":0"#))
         #expect(AlertFormatter.json(alert).contains(#""identity":"audit""#))
 
@@ -119,7 +189,7 @@ import Testing
         subject.identity = LoaderIdentity.none
         subject.loader = nil
         let gone = AlertFormatter.line(Alert(label: "x", priority: .warning, subject: subject, rule: .line(1)))
-        #expect(gone == "alert=x priority=warning op=LOAD prog-id=2211 prog-type=? prog-name=? prog-tag=? helpers=? created-by-uid=? info=gone uid=? auid=? euid=? pid=? ppid=? comm=? exe=? identity=none event=1795943000.005:9 rule=1")
+        #expect(gone == "alert=x priority=warning op=LOAD prog-id=2211 prog-type=? prog-name=? prog-tag=? helpers=? created-by-uid=? info=gone uid=? auid=? euid=? pid=? ppid=? comm=? exe=? cmdline=? exe-package=? exe-trusted=? container=? identity=none event=1795943000.005:9 rule=1")
 
         subject.program = .found(Self.info(helpers: []))
         #expect(AlertFormatter.line(Alert(label: "x", priority: .warning, subject: subject, rule: .line(1))).contains(" helpers=none "))
@@ -166,7 +236,7 @@ import Testing
         #expect(shared.label == "shared")
         #expect(shared.subject.holders == 2)
         let line = AlertFormatter.line(shared)
-        #expect(line.contains(" exe=\"/opt/agent\" identity=proc holders=2 event="), "holders follows identity: \(line)")
+        #expect(line.contains(" exe=\"/opt/agent\" cmdline=? exe-package=? exe-trusted=? container=? identity=proc holders=2 event="), "holders follows identity: \(line)")
         #expect(AlertFormatter.json(shared).contains("\"identity\":\"proc\",\"holders\":2,"))
 
         let single = engine.process(load(9, by: nil), enrichment: Engine.Enrichment(program: .gone, recoveredLoader: recovered, holders: 1))

@@ -45,16 +45,12 @@ import Testing
         return result
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8], last: Bool) -> Int? {
-        let starts = Array(0...(haystack.count - needle.count))
-        return (last ? starts.reversed() : starts).first { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
-    }
-
-    /// A LOAD by a loader with random comm and exe, on a random node (none when empty).
+    /// A LOAD by a loader with random comm, exe and cmdline, on a random node (none when empty).
     static func subject(_ random: inout Generator, exeMaximum: Int = 120, nodeMaximum: Int = 12) -> (subject: RuleSubject, node: String) {
         var loader = process()
         loader.comm = bytes(&random)
         loader.exe = bytes(&random, maximum: exeMaximum)
+        loader.cmdline = bytes(&random, maximum: ProcessTitle.maximumLength)
         let node = String(decoding: bytes(&random, maximum: nodeMaximum), as: UTF8.self)
         return (RuleSubject(event: load(1, node: node.isEmpty ? nil : node), loader: loader), node)
     }
@@ -67,13 +63,12 @@ import Testing
             #expect(line.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }, "\(line)")
             let keys = AlertFormatterTests.keys(of: line)
             let expected = ["alert", "priority", "op", "prog-id"] + (node.isEmpty ? [] : ["node"])
-                + ["uid", "auid", "euid", "pid", "ppid", "comm", "exe", "event", "rule"]
+                + ["uid", "auid", "euid", "pid", "ppid", "comm", "exe", "cmdline", "event", "rule"]
             #expect(keys == expected, "\(line)")
             // The quoted values give back the exact bytes.
-            let utf8 = Array(line.utf8)
-            let exeStart = Self.find(Array(" exe=".utf8), in: utf8, last: false)! + 5
-            let exeEnd = Self.find(Array(" event=".utf8), in: utf8, last: true)!
-            #expect(Self.unquote(Substring(String(decoding: utf8[exeStart..<exeEnd], as: UTF8.self))) == subject.loader!.exe!)
+            let fields = AlertFormatterTests.fields(of: line)
+            #expect(fields.first { $0.key == "exe" }.map { Self.unquote(Substring($0.value)) } == subject.loader!.exe!)
+            #expect(fields.first { $0.key == "cmdline" }.map { Self.unquote(Substring($0.value)) } == subject.loader!.cmdline!)
             let json = AlertFormatter.json(Alert(label: "x", priority: .warning, subject: subject, rule: .line(1)))
             #expect(!json.contains("\n") && json.hasPrefix("{") && json.hasSuffix("}"))
             #expect(String(validating: Array(json.utf8), as: UTF8.self) != nil, "JSON output is valid UTF-8")

@@ -64,7 +64,8 @@ import Testing
             #expect(alerts.map { "\($0["alert"]!) \($0["op"]!) \($0["prog-id"]!) \($0["lifetime"] ?? "-")" } == [
                 "writable-dir-exe LOAD 2164 -", "short-lived UNLOAD 2164 100ms", "writable-dir-exe LOAD 2165 -",
             ], "\(fixture): the 2.5 s program is not short-lived")
-            #expect(alerts.first?.keys == ["alert", "priority", "op", "prog-id", "uid", "auid", "euid", "pid", "ppid", "comm", "exe", "event", "rule"])
+            #expect(alerts.first?.keys == ["alert", "priority", "op", "prog-id", "uid", "auid", "euid", "pid", "ppid", "comm", "exe", "cmdline", "event", "rule"])
+            #expect(alerts.first?["cmdline"] == "/tmp/bpfguard-capture/bpfload --name short_lived --hold 100", "from the PROCTITLE record")
             #expect(alerts.first?["exe"] == "/tmp/bpfguard-capture/bpfload")
             #expect(alerts.first?["priority"] == "crit")
             #expect(alerts.first?["auid"] == "unset")

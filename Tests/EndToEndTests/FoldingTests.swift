@@ -111,7 +111,7 @@ import Testing
         return plugin
     }
 
-    static let pendingSummary = "alert=x priority=warning op=LOAD prog-id=305 uid=0 auid=unset euid=0 pid=2489 ppid=2481 comm=\"x\" exe=\"/opt/x\" repeated=3 first=1795950000.050 last=1795950000.070 event=1795950000.050:105 rule=2"
+    static let pendingSummary = "alert=x priority=warning op=LOAD prog-id=305 uid=0 auid=unset euid=0 pid=2489 ppid=2481 comm=\"x\" exe=\"/opt/x\" cmdline=\"loader\" repeated=3 first=1795950000.050 last=1795950000.070 event=1795950000.050:105 rule=2"
 
     @Test func aQuietStreamClosesWindowsByTheClock() {
         let plugin = startWithPendingSummary(policy: "fold_window = 2s\nalert x op=load\n")

@@ -38,7 +38,7 @@ import Testing
         // No further input: libauparse would hold the EOE line back until more bytes come.
         let arrived = plugin.waitFor(seconds: 10) { $0.stdoutLines.count == 1 }
         #expect(arrived, "the alert must not wait for unrelated traffic")
-        #expect(plugin.stdoutLines.first == "alert=unknown-exe priority=warning op=LOAD prog-id=77 uid=0 auid=unset euid=0 pid=2485 ppid=2481 comm=\"loader\" exe=\"/tmp/evil\" event=1795942353.035:10 rule=4")
+        #expect(plugin.stdoutLines.first == "alert=unknown-exe priority=warning op=LOAD prog-id=77 uid=0 auid=unset euid=0 pid=2485 ppid=2481 comm=\"loader\" exe=\"/tmp/evil\" cmdline=\"loader\" event=1795942353.035:10 rule=4")
         #expect(plugin.isRunning)
         plugin.closeStdin()
         #expect(plugin.wait() == 0)

@@ -217,7 +217,7 @@ sleep 1  # anything unexpected would arrive by now too
 count=$(grep -c "audisp-bpfguard\[$first_pid\]: alert=" "$LOG")
 check "exactly those alerts and no others (bpftool's probes raise none): $count" test "$count" -eq "${#expected[@]}"
 check "unknown-exe: socket_filter from $NETMON, uid 0, identity=audit" \
-    alert_matches unknown-exe sys_unknown "priority=warning op=LOAD prog-id=[0-9]+ prog-type=socket_filter prog-name=\"sys_unknown\" prog-tag=[0-9a-f]{16} helpers=none created-by-uid=0 uid=0 auid=[0-9a-z]+ euid=0 pid=[0-9]+ ppid=[0-9]+ comm=\"netmon\" exe=\"$NETMON\" identity=audit event=[0-9]+\.[0-9]{3}:[0-9]+ rule=[0-9]+$"
+    alert_matches unknown-exe sys_unknown "priority=warning op=LOAD prog-id=[0-9]+ prog-type=socket_filter prog-name=\"sys_unknown\" prog-tag=[0-9a-f]{16} helpers=none created-by-uid=0 uid=0 auid=[0-9a-z]+ euid=0 pid=[0-9]+ ppid=[0-9]+ comm=\"netmon\" exe=\"$NETMON\" cmdline=\"$NETMON --type socket_filter --name sys_unknown --hold 1500\" exe-package=none exe-trusted=none container=no identity=audit event=[0-9]+\.[0-9]{3}:[0-9]+ rule=[0-9]+$"
 check "tracing-unknown-exe: a kprobe program, priority err" \
     alert_matches tracing-unknown-exe sys_kprobe "priority=err op=LOAD .*prog-type=kprobe "
 check "dangerous-helper: helpers=bpf_send_signal, priority crit" \
@@ -257,7 +257,7 @@ check "auditd forwards SIGHUP: the plugin reloads its policy" wait_for 10 log_ha
 check "the plugin kept its process across the reload" test "$(plugin_pid)" = "$first_pid"
 wait "$before_pid"
 check "the new policy is in force and the program loaded before the reload has its lifetime" \
-    wait_for 10 alert_matches reloaded-unload sys_before "op=UNLOAD .*exe=\"$NETMON\" identity=audit lifetime=[56][0-9]{3}ms "
+    wait_for 10 alert_matches reloaded-unload sys_before "op=UNLOAD .*exe=\"$NETMON\" cmdline=\"$NETMON --name sys_before --hold 6000\" exe-package=none exe-trusted=none container=no identity=audit lifetime=[56][0-9]{3}ms "
 
 # --- A killed plugin is restarted by auditd ----------------------------------------------
 note "killing the plugin"
@@ -292,7 +292,7 @@ check "--check-audit reports -a never,task (exit status 1)" bash -c '! /usr/sbin
 "$NETMON" --name sys_noctx --hold 4000 >/dev/null &
 noctx_pid=$!
 check "a load without audit context gets its loader from /proc (identity=proc)" \
-    wait_for 15 alert_matches unknown-exe sys_noctx " pid=$noctx_pid .*exe=\"$NETMON\" identity=proc "
+    wait_for 15 alert_matches unknown-exe sys_noctx " pid=$noctx_pid .*exe=\"$NETMON\" cmdline=\"$NETMON --name sys_noctx --hold 4000\" exe-package=none exe-trusted=none container=no identity=proc "
 auditctl -D >/dev/null
 wait "$noctx_pid"
 

@@ -8,12 +8,16 @@
  * Build:  cc -O2 -o bpfload bpfload.c
  *
  * Usage:  bpfload [--type socket_filter|kprobe|tracepoint|xdp] [--name NAME]
- *                 [--hold MS] [--pin PATH] [--helper send_signal] [--count N]
- *                 [--delay MS] [--fork] [--fds N]
+ *                 [--hold MS] [--pin PATH] [--helper send_signal|map_update]
+ *                 [--kfunc BTF_ID]... [--count N] [--delay MS] [--fork] [--fds N]
  *
  * Programs: "r0 = 0; exit" (xdp returns XDP_PASS), or with --helper send_signal
- * "r1 = 0; call bpf_send_signal; r0 = 0; exit". License "GPL" and kern_version
- * = the running kernel for every type. Nothing is ever attached.
+ * "r1 = 0; call bpf_send_signal; r0 = 0; exit", or with --helper map_update a call of
+ * bpf_map_update_elem on a one-entry hash map the loader creates (the verifier turns it
+ * into a call of htab_map_update_elem). Each --kfunc BTF_ID (up to 4, in order) adds a
+ * call of the kernel function with that vmlinux BTF id, without arguments (e.g.
+ * bpf_rcu_read_lock then bpf_rcu_read_unlock). License "GPL" and kern_version = the
+ * running kernel for every type. Nothing is ever attached.
  * --hold MS keeps the fds open MS ms, then closes them (UNLOAD inside close());
  * --pin PATH pins each program on bpffs and exits, leaving it loaded (it is
  * unloaded when the pin is removed).
@@ -64,6 +68,30 @@ static struct bpf_insn ins_call(int32_t helper_id)
 	return i;
 }
 
+static struct bpf_insn ins_kfunc_call(int32_t btf_id)
+{
+	struct bpf_insn i = { .code = BPF_JMP | BPF_CALL, .src_reg = BPF_PSEUDO_KFUNC_CALL, .imm = btf_id };
+	return i;
+}
+
+static struct bpf_insn ins_mov64_reg(int dst, int src)
+{
+	struct bpf_insn i = { .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = dst, .src_reg = src };
+	return i;
+}
+
+static struct bpf_insn ins_add64_imm(int dst, int32_t imm)
+{
+	struct bpf_insn i = { .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = dst, .imm = imm };
+	return i;
+}
+
+static struct bpf_insn ins_store_dw_imm(int dst, int16_t off, int32_t imm)
+{
+	struct bpf_insn i = { .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = dst, .off = off, .imm = imm };
+	return i;
+}
+
 static struct bpf_insn ins_exit(void)
 {
 	struct bpf_insn i = { .code = BPF_JMP | BPF_EXIT };
@@ -99,6 +127,9 @@ static void usage(FILE *out)
 		"                       with --count N>1 program i (1-based) is pinned at PATH-i\n"
 		"  --helper send_signal program calls bpf_send_signal(0) (valid for kprobe/tracepoint;\n"
 		"                       selects --type kprobe unless --type is given)\n"
+		"  --helper map_update  program calls bpf_map_update_elem on a hash map it creates\n"
+		"  --kfunc BTF_ID       program calls the kfunc of that vmlinux BTF id, no arguments\n"
+		"                       (repeat for several calls, in order; at most 4)\n"
 		"  --count N            load N programs (default 1, at most 65536; RLIMIT_NOFILE raised to fit)\n"
 		"  --delay MS           sleep MS milliseconds before the first load (default 0)\n"
 		"  --fork               after loading, fork: the child holds the fds too (dies with the parent)\n"
@@ -141,7 +172,9 @@ static void sleep_ms(unsigned long ms)
 int main(int argc, char **argv)
 {
 	const struct type_desc *td = &types[0];
-	int type_given = 0, use_send_signal = 0;
+	int type_given = 0, use_send_signal = 0, use_map_update = 0;
+	int32_t kfuncs[4];
+	unsigned kfunc_count = 0;
 	const char *name = "bpfload";
 	const char *pin = NULL;
 	unsigned long hold_ms = 0, delay_ms = 0, count = 1, extra_fds = 0;
@@ -199,11 +232,23 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--pin")) {
 			pin = v;
 		} else if (!strcmp(a, "--helper")) {
-			if (strcmp(v, "send_signal")) {
-				fprintf(stderr, "bpfload: --helper: only 'send_signal' is supported, got '%s'\n", v);
+			if (!strcmp(v, "send_signal")) {
+				use_send_signal = 1;
+			} else if (!strcmp(v, "map_update")) {
+				use_map_update = 1;
+			} else {
+				fprintf(stderr, "bpfload: --helper: 'send_signal' or 'map_update', got '%s'\n", v);
 				return 2;
 			}
-			use_send_signal = 1;
+		} else if (!strcmp(a, "--kfunc")) {
+			unsigned long id;
+			if (parse_uint(a, v, INT32_MAX, &id))
+				return 2;
+			if (kfunc_count == sizeof(kfuncs) / sizeof(kfuncs[0])) {
+				fprintf(stderr, "bpfload: at most 4 --kfunc\n");
+				return 2;
+			}
+			kfuncs[kfunc_count++] = (int32_t)id;
 		} else if (!strcmp(a, "--count")) {
 			if (parse_uint(a, v, MAX_PROGS, &count))
 				return 2;
@@ -220,8 +265,37 @@ int main(int argc, char **argv)
 	if (use_send_signal && !type_given)
 		td = &types[1]; /* kprobe */
 
-	struct bpf_insn prog[4];
+	struct bpf_insn prog[24];
 	unsigned insn_cnt = 0;
+	for (unsigned k = 0; k < kfunc_count; k++)
+		prog[insn_cnt++] = ins_kfunc_call(kfuncs[k]);
+	if (use_map_update) {
+		union bpf_attr map_attr;
+		memset(&map_attr, 0, sizeof(map_attr));
+		map_attr.map_type = BPF_MAP_TYPE_HASH;
+		map_attr.key_size = 8;
+		map_attr.value_size = 8;
+		map_attr.max_entries = 1;
+		int map_fd = (int)sys_bpf(BPF_MAP_CREATE, &map_attr);
+		if (map_fd < 0) {
+			fprintf(stderr, "bpfload: BPF_MAP_CREATE failed: %s\n", strerror(errno));
+			return 1;
+		}
+		/* key and value (0) on the stack; r1 = map; r2 = &key; r3 = &value; r4 = BPF_ANY */
+		prog[insn_cnt++] = ins_store_dw_imm(BPF_REG_10, -8, 0);
+		prog[insn_cnt++] = ins_store_dw_imm(BPF_REG_10, -16, 0);
+		struct bpf_insn load_map = { .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
+					     .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd };
+		struct bpf_insn load_map_high = { 0 };
+		prog[insn_cnt++] = load_map;
+		prog[insn_cnt++] = load_map_high;
+		prog[insn_cnt++] = ins_mov64_reg(BPF_REG_2, BPF_REG_10);
+		prog[insn_cnt++] = ins_add64_imm(BPF_REG_2, -8);
+		prog[insn_cnt++] = ins_mov64_reg(BPF_REG_3, BPF_REG_10);
+		prog[insn_cnt++] = ins_add64_imm(BPF_REG_3, -16);
+		prog[insn_cnt++] = ins_mov64_imm(BPF_REG_4, BPF_ANY);
+		prog[insn_cnt++] = ins_call(BPF_FUNC_map_update_elem);
+	}
 	if (use_send_signal) {
 		/* r1 = 0 (signal 0: permission check only, nothing is delivered); call; r0 = ret; exit */
 		prog[insn_cnt++] = ins_mov64_imm(BPF_REG_1, 0);

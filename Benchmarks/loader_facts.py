@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""The cost of the loader facts of issue 9 (exe-package, exe-trusted, container): a BPF
+event with a cold and a warm trust cache, and the memory of dpkg's path index.
+
+Runs the release plugin with `--replay FILE --lookup` (kernel lookups on, the facts taken
+from the path, as on the same host after the fact) under rusage_run, K rounds of each
+variant, and writes loader-facts.json into the results directory:
+
+- remote-1 / remote-N: 1 and N+1 LOAD events from another node (nothing is looked up for
+  them: the plugin's cost without lookups, start-up with lookups included);
+- cold-1: 1 local LOAD of a packaged executable: the first event builds dpkg's path index
+  and hashes the file (cold cache);
+- files-K: the same, then 1 LOAD of each of K other executables of /usr/bin (the first K
+  regular files in name order): each is looked up and hashed once (index built);
+- warm-N: 1 + N local LOADs of the same executable: after the first, every event is
+  answered from the cache;
+- with --synthetic-packages P (root, util-linux `unshare`): cold-1 again with
+  /var/lib/dpkg replaced, in a private mount namespace, by a database of P packages: this
+  machine's own, and copies of their file lists under /opt/bpfguard-synthetic/N/ for the
+  rest (hand-made, for the memory of a larger host).
+
+The prog-ids are not loaded, so the kernel lookup of each event ends at once (`gone`).
+
+Peak RSS hides the index: the kernel lookups' start-up (the symbol table and the kernel's
+BTF, read and freed) peaks higher than the index build. So the resident memory is also
+read in plugin mode (`VmRSS` of /proc/PID/status once the alert of one local LOAD is out,
+glibc told to give freed memory back at once with MALLOC_TRIM_THRESHOLD_=0), with no
+package database (an empty directory bind-mounted over /var/lib/dpkg: root only), with
+this machine's, and with the synthetic one: the differences are what the facts keep.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+
+EXECUTABLES = ["/usr/bin/bpftrace", "/usr/sbin/bpftool", "/usr/sbin/runqlat", "/usr/bin/dpkg", "/usr/bin/ls"]
+POLICY = "fold_window = 0\nmax_alerts_per_minute = 0\nalert any op=load\n"  # nothing folded or held back
+
+
+def load_event(serial, exe, node=None):
+    prefix = "node=%s " % node if node else ""
+    stamp = "1795950000.%03d:%d" % (serial % 1000, serial)
+    title = exe.encode().hex().upper()
+    return (
+        "%stype=BPF msg=audit(%s): prog-id=%d op=LOAD\n"
+        "%stype=SYSCALL msg=audit(%s): arch=c000003e syscall=321 success=yes exit=3 a0=5 a1=7ffd a2=90 a3=0 items=0"
+        " ppid=1 pid=%d auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1"
+        " comm=\"loader\" exe=\"%s\" key=(null)\n"
+        "%stype=PROCTITLE msg=audit(%s): proctitle=%s\n"
+        % (prefix, stamp, 4000000000 + serial, prefix, stamp, 100000 + serial, exe, prefix, stamp, title)
+    )
+
+
+def write_log(path, executables, node=None):
+    with open(path, "w") as handle:
+        for serial, exe in enumerate(executables, start=1):
+            handle.write(load_event(serial, exe, node))
+
+
+def run(rusage, command, result_file, stderr_file, prefix=()):
+    with open(stderr_file, "w") as err:
+        subprocess.run(list(prefix) + [rusage, result_file] + command, stdout=subprocess.DEVNULL, stderr=err, check=True)
+    wall, user, system, rss, status = open(result_file).read().split()
+    summary = ""
+    for line in open(stderr_file):
+        if "replay:" in line:
+            summary = line.strip()
+    return {"wall": float(wall), "cpu": float(user) + float(system), "rss_kb": int(rss), "summary": summary}
+
+
+def resident_after_one_event(plugin, policy, log, prefix=()):
+    """Plugin mode: feed `log`, wait for its alert, and read the process's VmRSS/VmHWM (KiB)."""
+    # glibc gives freed memory back at once: VmRSS is then what the process keeps.
+    environment = dict(os.environ, MALLOC_TRIM_THRESHOLD_="0")
+    process = subprocess.Popen(list(prefix) + [plugin, "--policy", policy, "--output", "stdout"], env=environment,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        text = open(log).read()
+        # Plugin input ends each multi-record event with an EOE record (audit.log has none).
+        stamp = text.split("msg=audit(", 1)[1].split(")", 1)[0]
+        node = text.split("type=", 1)[0]
+        process.stdin.write((text + "%stype=EOE msg=audit(%s):\n" % (node, stamp)).encode())
+        process.stdin.flush()
+        process.stdout.readline()
+        values = {}
+        for line in open("/proc/%d/status" % process.pid):
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(value.split()[0])
+        return values
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
+def synthetic_database(directory, packages):
+    """/var/lib/dpkg's files, plus copies of its lists under other paths up to `packages`."""
+    source = "/var/lib/dpkg"
+    info = os.path.join(directory, "info")
+    os.makedirs(info)
+    shutil.copy(os.path.join(source, "diversions"), directory)
+    real = sorted(name[:-5] for name in os.listdir(os.path.join(source, "info")) if name.endswith(".list"))
+    for name in real:
+        for suffix in (".list", ".md5sums"):
+            if os.path.exists(os.path.join(source, "info", name + suffix)):
+                shutil.copy(os.path.join(source, "info", name + suffix), info)
+    stanzas = []
+    for number in range(max(0, packages - len(real))):
+        model = real[number % len(real)]
+        name = "bpfguard-synthetic-%d" % number
+        with open(os.path.join(source, "info", model + ".list")) as handle:
+            paths = [line.rstrip("\n") for line in handle if line.strip()]
+        with open(os.path.join(info, name + ".list"), "w") as handle:
+            for path in paths:
+                handle.write("/opt/bpfguard-synthetic/%d%s\n" % (number, "" if path == "/." else path))
+        stanzas.append("Package: %s\nStatus: install ok installed\nArchitecture: all\n" % name)
+    with open(os.path.join(source, "status")) as handle:
+        status = handle.read().rstrip("\n") + "\n"
+    with open(os.path.join(directory, "status"), "w") as handle:
+        handle.write(status + "".join("\n" + stanza for stanza in stanzas))
+    return len(real) + len(stanzas)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plugin", required=True)
+    parser.add_argument("--rusage", required=True)
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--files", type=int, default=100)
+    parser.add_argument("--synthetic-packages", type=int, default=0)
+    args = parser.parse_args()
+
+    result = {"rounds": args.rounds, "events": args.events}
+    if not os.path.exists("/var/lib/dpkg/status"):
+        result["skipped"] = "no dpkg database on this machine"
+        json.dump(result, open(os.path.join(args.results, "loader-facts.json"), "w"), indent=2)
+        print("  skipped: " + result["skipped"])
+        return
+    present = [exe for exe in EXECUTABLES if os.access(exe, os.X_OK)]
+    exe = present[0]
+    result["executable"] = exe
+    result["executable_bytes"] = os.path.getsize(exe)
+    others = []
+    for name in sorted(os.listdir("/usr/bin")):
+        path = os.path.join("/usr/bin", name)
+        if len(others) < args.files and path != exe and not os.path.islink(path) and os.path.isfile(path) and os.access(path, os.X_OK):
+            others.append(path)
+    result["files"] = len(others)
+    result["files_bytes"] = sum(os.path.getsize(path) for path in others)
+    result["packages"] = sum(1 for name in os.listdir("/var/lib/dpkg/info") if name.endswith(".list"))
+
+    scratch = tempfile.mkdtemp(prefix="bpfguard-loader-facts-")
+    try:
+        policy = os.path.join(scratch, "policy")
+        open(policy, "w").write(POLICY)
+        logs = {
+            "remote-1": ([exe], "elsewhere"),
+            "remote-N": ([exe] * (args.events + 1), "elsewhere"),
+            "cold-1": ([exe], None),
+            "files-K": ([exe] + others, None),
+            "warm-N": ([exe] * (args.events + 1), None),
+        }
+        for name, (executables, node) in logs.items():
+            write_log(os.path.join(scratch, name + ".log"), executables, node)
+        variants = list(logs)
+        prefix_for = {name: () for name in variants}
+        if args.synthetic_packages:
+            database = os.path.join(scratch, "dpkg-synthetic")
+            result["synthetic_packages"] = synthetic_database(database, args.synthetic_packages)
+            result["synthetic_paths"] = sum(1 for name in os.listdir(os.path.join(database, "info")) if name.endswith(".list")
+                                            for _ in open(os.path.join(database, "info", name)))
+            shutil.copy(os.path.join(scratch, "cold-1.log"), os.path.join(scratch, "synthetic-cold-1.log"))
+            variants.append("synthetic-cold-1")
+            prefix_for["synthetic-cold-1"] = ("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                              'mount --bind "$0" /var/lib/dpkg && exec "$@"', database)
+        runs = {name: [] for name in variants}
+        for round_number in range(1, args.rounds + 1):
+            for name in variants:
+                log = os.path.join(scratch, name + ".log")
+                measured = run(args.rusage, [args.plugin, "--policy", policy, "--lookup", "--replay", log, "--output", "stdout"],
+                               os.path.join(scratch, "rusage"), os.path.join(args.results, "loader-facts-%s.err" % name),
+                               prefix_for[name])
+                runs[name].append(measured)
+                print("  %-18s round %d: wall %8.4fs  cpu %8.4fs  peak RSS %7d KiB" % (
+                    name, round_number, measured["wall"], measured["cpu"], measured["rss_kb"]))
+        result["runs"] = runs
+        result["median"] = {name: {key: statistics.median(run[key] for run in runs[name]) for key in ("wall", "cpu", "rss_kb")}
+                            for name in variants}
+        result["summaries"] = {name: runs[name][-1]["summary"] for name in variants}
+        resident = {}
+        databases = {"cold-1": None}
+        if os.geteuid() == 0 and shutil.which("unshare"):
+            empty = os.path.join(scratch, "dpkg-empty")
+            os.makedirs(empty)
+            databases["no-database"] = empty
+            if args.synthetic_packages:
+                databases["synthetic-cold-1"] = database
+        for name, directory in sorted(databases.items()):
+            prefix = () if directory is None else ("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                                   'mount --bind "$0" /var/lib/dpkg && exec "$@"', directory)
+            samples = [resident_after_one_event(args.plugin, policy, os.path.join(scratch, "cold-1.log"), prefix)
+                       for _ in range(3)]
+            resident[name] = {key: statistics.median(sample[key] for sample in samples) for key in ("VmRSS", "VmHWM")}
+            print("  %-18s plugin mode after one LOAD: VmRSS %d KiB, VmHWM %d KiB" % (name, resident[name]["VmRSS"], resident[name]["VmHWM"]))
+        result["resident"] = resident
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    json.dump(result, open(os.path.join(args.results, "loader-facts.json"), "w"), indent=2)
+
+
+if __name__ == "__main__":
+    main()
