@@ -38,7 +38,7 @@ import Testing
     @Test func alertLinesCarryTheLifetimeSoFar() {
         let persist = Alert(label: "outlived", priority: .warning, subject: Self.subject(.persist), rule: .line(3))
         #expect(AlertFormatter.line(persist)
-                == "alert=outlived priority=warning op=PERSIST prog-id=12 uid=0 auid=unset euid=0 pid=100 ppid=1 comm=\"loader\" exe=\"/usr/sbin/bpftool\" lifetime=1500ms event=1800000000.250:0 rule=3")
+                == "alert=outlived priority=warning op=PERSIST prog-id=12 uid=0 auid=unset euid=0 pid=100 ppid=1 comm=\"loader\" exe=\"/usr/sbin/bpftool\" cmdline=? lifetime=1500ms event=1800000000.250:0 rule=3")
         let unseen = Alert(label: "u", priority: .crit, subject: Self.subject(.unseen, loader: ProcessContext(uid: 1000), lifetime: nil), rule: .line(4))
         #expect(AlertFormatter.json(unseen).contains(#""op":"UNSEEN","prog_id":12,"uid":1000,"auid":null"#))
         #expect(AlertFormatter.json(unseen).contains(#""lifetime":null,"#))

@@ -66,7 +66,7 @@ import Testing
         #expect(alert.label == "outlived")
         let line = AlertFormatter.line(alert)
         #expect(line.hasPrefix("alert=outlived priority=warning op=PERSIST prog-id=7 prog-type=kprobe prog-name=\"prog\""))
-        #expect(line.contains(" pid=100 ppid=1 comm=\"loader\" exe=\"/usr/local/bin/loader\" identity=audit lifetime=60000ms event=1800000070.000:0 rule=2"),
+        #expect(line.contains(" pid=100 ppid=1 comm=\"loader\" exe=\"/usr/local/bin/loader\" cmdline=? exe-package=? exe-trusted=? container=? identity=audit lifetime=60000ms event=1800000070.000:0 rule=2"),
                 "the LOAD's loader fields and the lifetime so far: \(line)")
     }
 
@@ -181,7 +181,7 @@ import Testing
         let raised = engine.unseen(unseen, node: nil, program: .found(Self.info(68 * Self.second, uid: 1000)), at: stamp(1_800_000_073, serial: 0))
         let alert = try #require(raised)
         let line = AlertFormatter.line(alert)
-        #expect(line == "alert=unannounced priority=crit op=UNSEEN prog-id=9 prog-type=kprobe prog-name=\"prog\" prog-tag=0011223344556677 helpers=none created-by-uid=1000 uid=1000 auid=? euid=? pid=? ppid=? comm=? exe=? identity=kernel lifetime=5000ms event=1800000073.000:0 rule=3")
+        #expect(line == "alert=unannounced priority=crit op=UNSEEN prog-id=9 prog-type=kprobe prog-name=\"prog\" prog-tag=0011223344556677 helpers=none created-by-uid=1000 uid=1000 auid=? euid=? pid=? ppid=? comm=? exe=? cmdline=? exe-package=? exe-trusted=? container=? identity=kernel lifetime=5000ms event=1800000073.000:0 rule=3")
         let again = reconciler.reconcile(Self.scan(at: 80, programs: [(9, 68 * Self.second)]), engine: &engine, nodes: [nil], mayDecideUnseen: true)
         #expect(again.unseen.isEmpty, "reported once: the table now knows it")
         #expect(reconciler.nextDecision == nil)
