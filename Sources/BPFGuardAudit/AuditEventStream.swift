@@ -39,6 +39,12 @@ public final class AuditEventStream {
         self.feed = try AuditFeed { [unowned self] events in self.onEvents(events) }
     }
 
+    /// Receives each change to audit itself, before the BPF events of the same event.
+    public var onAuditChange: ((AuditChange) -> Void)? {
+        get { feed.onAuditChange }
+        set { feed.onAuditChange = newValue }
+    }
+
     /// BPF records libauparse assembled that lacked a usable prog-id or op.
     public var malformedBPFRecords: UInt64 { feed.malformedBPFRecords }
 

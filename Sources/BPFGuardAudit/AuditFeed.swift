@@ -14,6 +14,8 @@ public final class AuditFeed {
 
     private let state: OpaquePointer
     private let onEvent: EventHandler
+    /// Receives each change to audit itself (CONFIG_CHANGE, DAEMON_END/ABORT/RESUME).
+    public var onAuditChange: ((AuditChange) -> Void)?
     /// BPF records that lacked a usable `prog-id` or `op` (skipped).
     public private(set) var malformedBPFRecords: UInt64 = 0
 
@@ -61,6 +63,7 @@ public final class AuditFeed {
         var extractor = BPFEventExtractor(au)
         let events = extractor.extract()
         malformedBPFRecords += extractor.malformedRecords
+        for change in extractor.auditChanges { onAuditChange?(change) }
         onEvent(events)
     }
 }

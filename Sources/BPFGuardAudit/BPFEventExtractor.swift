@@ -6,6 +6,8 @@ import Glibc
 struct BPFEventExtractor {
     private let au: OpaquePointer
     private(set) var malformedRecords: UInt64 = 0
+    /// Changes to audit itself in the event (CONFIG_CHANGE, auditd's DAEMON records).
+    private(set) var auditChanges: [AuditChange] = []
 
     init(_ au: OpaquePointer) {
         self.au = au
@@ -16,8 +18,11 @@ struct BPFEventExtractor {
         var records: [(operation: BPFOperation, programID: UInt32)] = []
         var process: ProcessContext?
         var title: [UInt8]?
+        var changes: [(AuditChange.Kind, [(name: String, value: String)])] = []
         repeat {
-            switch auparse_get_type(au) {
+            let type = auparse_get_type(au)
+            if let kind = Self.auditChangeKinds[type] { changes.append((kind, recordFields())) }
+            switch type {
             case auditBPFRecordType:
                 if let record = bpfRecord() { records.append(record) } else { malformedRecords += 1 }
             case auditSyscallRecordType:
@@ -29,12 +34,27 @@ struct BPFEventExtractor {
             }
         } while auparse_next_record(au) > 0
         process?.cmdline = title
-        guard !records.isEmpty, let stamp = auparse_get_timestamp(au)?.pointee else { return [] }
+        guard !records.isEmpty || !changes.isEmpty, let stamp = auparse_get_timestamp(au)?.pointee else { return [] }
         let timestamp = AuditTimestamp(seconds: UInt64(max(0, stamp.sec)), milliseconds: UInt32(stamp.milli), serial: UInt64(stamp.serial))
         let node = stamp.host.map { String(cString: $0) }
+        auditChanges = changes.map { AuditChange(kind: $0.0, node: node, timestamp: timestamp, fields: $0.1, process: process) }
         return records.map {
             BPFEvent(operation: $0.operation, programID: $0.programID, node: node, timestamp: timestamp, process: process)
         }
+    }
+
+    /// CONFIG_CHANGE (1305), DAEMON_END (1201), DAEMON_ABORT (1202), DAEMON_RESUME (1206).
+    private static let auditChangeKinds: [Int32: AuditChange.Kind] = [1305: .configChange, 1201: .daemonEnd, 1202: .daemonAbort, 1206: .daemonResume]
+
+    /// The current record's fields, raw (bounded: a CONFIG_CHANGE has a dozen).
+    private func recordFields() -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        guard auparse_first_field(au) > 0 else { return fields }
+        repeat {
+            guard let name = auparse_get_field_name(au), let value = auparse_get_field_str(au) else { continue }
+            fields.append((String(cString: name), String(cString: value)))
+        } while auparse_next_field(au) > 0 && fields.count < 64
+        return fields
     }
 
     /// `prog-id=N op=LOAD|UNLOAD` (the never-released first version said `event=`), in one

@@ -163,8 +163,17 @@ public struct AlertFolder: Sendable {
                 statistics.folded &-= repeated.count
                 statistics.capped &+= repeated.count
             }
-        case .capped:
+        case .capped, .audit:
             break
         }
+    }
+
+    /// A built-in alert about audit itself: it leaves at once, neither folded nor capped
+    /// (an attacker's flood must not hold back the news that audit was switched off).
+    public mutating func takeBuiltin(_ alert: AuditAlert, into output: inout [OutgoingAlert]) {
+        statistics.raised &+= 1
+        advance(to: alert.timestamp.totalMilliseconds, into: &output)
+        statistics.sent &+= 1
+        output.append(.audit(alert))
     }
 }

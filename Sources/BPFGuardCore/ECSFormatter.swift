@@ -29,7 +29,36 @@ public enum ECSFormatter {
             return alertDocument(repeated.alert, line: line, context: context, span: (repeated.first, repeated.last))
         case .capped(let capped):
             return cappedDocument(capped, line: line, context: context)
+        case .audit(let alert):
+            return auditDocument(alert, line: line, context: context)
         }
+    }
+
+    /// A built-in alert about audit itself: ECS's `configuration` category, a `change`.
+    private static func auditDocument(_ alert: AuditAlert, line: OutgoingAlert, context: ECSContext) -> String {
+        var eventMembers = common(kind: "alert", type: "change", action: alert.label, priority: alert.priority)
+        eventMembers = eventMembers.map { $0.0 == "category" ? ("category", .array([.text("configuration")])) : $0 }
+        eventMembers.append(("id", .text(alert.timestamp.description)))
+        var members: [(String, JSONValue)] = [
+            ("@timestamp", .text(UTCTimestampText.iso8601(milliseconds: alert.timestamp.totalMilliseconds))),
+            ("message", .text(line.line)),
+            ("ecs", .object([("version", .text(ecsVersion))])),
+            ("event", .object(eventMembers)),
+            ("rule", .object([("name", .text(alert.label)), ("ruleset", .text("builtin"))])),
+            ("host", .object([("name", .text(alert.node ?? context.hostName))])),
+        ]
+        if let process = alert.process {
+            var processMembers: [(String, JSONValue)] = []
+            if let exe = process.exe { processMembers.append(("executable", .string(exe))) }
+            if let pid = process.pid { processMembers.append(("pid", .number(UInt64(pid)))) }
+            if let cmdline = process.cmdline { processMembers.append(("command_line", .string(cmdline))) }
+            if !processMembers.isEmpty { members.append(("process", .object(processMembers))) }
+            if let uid = process.uid { members.append(("user", .object([("id", .text(String(uid)))]))) }
+        }
+        var extensions: [(String, JSONValue)] = [("change", .text(alert.change))]
+        if let loads = alert.loads { extensions.append(("loads", .number(loads))) }
+        members.append(("bpfguard", .object(extensions)))
+        return JSONValue.object(members).rendered
     }
 
     private static func alertDocument(_ alert: Alert, line: OutgoingAlert, context: ECSContext,

@@ -5,6 +5,8 @@ public enum OutgoingAlert: Sendable {
     case single(Alert)
     case repeated(RepeatedAlert)
     case capped(CappedAlerts)
+    /// A built-in alert about audit itself (never folded, never capped).
+    case audit(AuditAlert)
 
     /// The label of the cap's note; policies may not use it.
     public static let cappedLabel = "alerts-capped"
@@ -15,6 +17,7 @@ public enum OutgoingAlert: Sendable {
         case .single(let alert): alert.priority
         case .repeated(let repeated): repeated.alert.priority
         case .capped(let capped): capped.priority
+        case .audit(let alert): alert.priority
         }
     }
 
@@ -33,6 +36,8 @@ public enum OutgoingAlert: Sendable {
                 ("last", .word(repeated.last.timeText)),
             ], at: position)
             return fields
+        case .audit(let alert):
+            return alert.fields
         case .capped(let capped):
             return [
                 ("alert", .word(Self.cappedLabel)),
@@ -103,6 +108,7 @@ public struct CappedAlerts: Sendable {
         case .single(let alert): label = alert.label
         case .repeated(let repeated): label = repeated.alert.label
         case .capped: label = OutgoingAlert.cappedLabel
+        case .audit(let alert): label = alert.label
         }
         held &+= count
         if let index = labels.firstIndex(where: { $0.label == label }) {
@@ -124,6 +130,8 @@ public struct CappedAlerts: Sendable {
             return (repeated.count, repeated.alert.priority, repeated.first, repeated.last)
         case .capped(let capped):
             return (capped.held, capped.priority, capped.first, capped.last)
+        case .audit(let alert):
+            return (1, alert.priority, alert.timestamp, alert.timestamp)
         }
     }
 }

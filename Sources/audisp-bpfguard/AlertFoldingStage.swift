@@ -32,6 +32,12 @@ final class AlertFoldingStage {
         emitPending()
     }
 
+    /// A built-in alert about audit itself: never folded or capped.
+    func takeBuiltin(_ alert: AuditAlert) {
+        folder.takeBuiltin(alert, into: &pending)
+        emitPending()
+    }
+
     /// Live, input quiet: closes the windows that have ended by now (called at least once a
     /// second by the input loop).
     func closeWindowsByClock() {

@@ -35,7 +35,13 @@ final class InputPipeline {
             prefilter: prefilter, clock: clock,
             onMalformedLine: { [unowned self] sample in self.reportMalformedLine(sample) },
             onEvents: { [unowned self] events in self.handle(events) })
+        self.stream.onAuditChange = { [unowned self] change in
+            if let alert = AuditChangeJudge.alert(for: change) { self.folding.takeBuiltin(alert) }
+        }
     }
+
+    /// Loads that came without a SYSCALL record, said once per run and then hourly.
+    private(set) var missingContext = MissingContextReporter()
 
     /// Malformed input lines and BPF records skipped so far.
     var malformed: UInt64 { stream.malformed }
@@ -137,6 +143,10 @@ final class InputPipeline {
     private func handle(_ events: [BPFEvent]) {
         engine.countEvent()
         for event in events {
+            if event.operation == .load, event.process == nil,
+               let alert = missingContext.loadWithoutContext(at: event.timestamp, node: event.node) {
+                folding.takeBuiltin(alert)
+            }
             if let recovery {
                 deliver(recovery.admit(event))
             } else {

@@ -37,7 +37,7 @@ import Testing
 
     static func represented(_ line: OutgoingAlert) -> UInt64 {
         switch line {
-        case .single: 1
+        case .single, .audit: 1
         case .repeated(let repeated): repeated.count
         case .capped(let capped): capped.held
         }

@@ -39,5 +39,10 @@ struct AlertLine {
 }
 
 extension ChildProcess {
-    var alerts: [AlertLine] { stdoutLines.map(AlertLine.init) }
+    /// The policy's alerts (built-in alerts about audit itself, `rule=builtin`, left out:
+    /// every capture ends with auditd's DAEMON_END, which raises one).
+    var alerts: [AlertLine] { allAlerts.filter { $0["rule"] != "builtin" } }
+
+    /// Every alert line, built-in ones included.
+    var allAlerts: [AlertLine] { stdoutLines.map(AlertLine.init) }
 }

@@ -124,8 +124,19 @@ import Testing
         #expect(documents.contains { ($0["host"] as? [String: Any])?["name"] as? String == "sensor-a" }, "node names as host.name")
     }
 
+    @Test func builtinAlertsAboutAuditAreECS() throws {
+        let documents = try documents(["captured/audit-config-changes.log", "handmade/standalone-no-syscall.log"],
+                                      policy: Paths.repository + "/Packaging/bpfguard.policy")
+        checkSchema(documents)
+        let builtin = documents.filter { (($0["rule"] as? [String: Any])?["ruleset"] as? String) == "builtin" }
+        #expect(builtin.count >= 8, "\(builtin.count) built-in documents")
+        #expect(builtin.allSatisfy { (($0["event"] as? [String: Any])?["category"] as? [String]) == ["configuration"] })
+    }
+
     @Test func fieldsComeFromTheAlert() throws {
-        let document = try #require(try documents(["captured/space-in-path.log"], policy: temporaryFile("alert any\n")).last)
+        // The last policy alert (the capture ends with auditd's DAEMON_END: a built-in alert).
+        let document = try #require(try documents(["captured/space-in-path.log"], policy: temporaryFile("alert any\n"))
+            .last { (($0["rule"] as? [String: Any])?["ruleset"] as? String) != "builtin" })
         let event = try #require(document["event"] as? [String: Any])
         #expect(document["@timestamp"] as? String == "2026-11-29T09:08:59.043Z")
         #expect(event["kind"] as? String == "alert")

@@ -21,7 +21,7 @@ import Testing
         "captured/unprivileged-capbpf.log", "captured/pinned.log", "captured/space-in-path.log", "captured/deleted-exe.log",
         "captured/program-types.log", "captured/raw-format.log", "captured/node-prefix.log", "captured/killed-loader.log",
         "captured/daemon-hup.log", "captured/daemon-hup.audit-log", "captured/with-bpf-rule.log", "captured/busy-sample.log",
-        "captured/system-path.log",
+        "captured/system-path.log", "captured/audit-config-changes.log",
         "handmade/aarch64-runc.log", "handmade/event-field-never-shipped.log", "handmade/standalone-no-syscall.log",
         "handmade/two-nodes-same-prog-ids.log", "handmade/unknown-1334.log", "handmade/unload-in-close-syscall.log",
         "handmade/unload-prog-id-0.log", "handmade/later-new-loader.log",
@@ -196,5 +196,24 @@ import Testing
         #expect(run.exitStatus == 1)
         #expect(run.stderrText.contains("/nonexistent.log: cannot open: open: No such file or directory"))
         #expect(run.alerts.count == 1)
+    }
+
+    /// Changes to audit itself raise built-in alerts (issue 12): the capture's rules added and
+    /// removed, audit disabled, and auditd stopping.
+    @Test func changesToAuditItselfAreAlerted() {
+        let run = replay("captured/audit-config-changes.log")
+        let builtin = run.stdoutLines.filter { $0.hasSuffix(" rule=builtin") }
+        #expect(builtin.map { $0.split(separator: " ")[0] } == [
+            "alert=audit-rules-changed", "alert=audit-rules-changed", "alert=audit-rules-changed", "alert=audit-rules-changed",
+            "alert=audit-rules-changed", "alert=audit-disabled", "alert=audit-rules-changed", "alert=audit-disabled",
+        ], "\(builtin)")
+        #expect(builtin.contains { $0.hasPrefix("alert=audit-disabled priority=crit change=\"audit_enabled=0 old=1: ") && $0.contains(" exe=\"/usr/sbin/auditctl\" ") })
+        #expect(builtin.last?.contains("auditd is stopping (terminate)") == true)
+        #expect(builtin.first?.contains(" exe=\"/usr/sbin/auditctl\" cmdline=") == false, "built-in alerts name the process, not every loader key")
+    }
+
+    @Test func loadsWithoutContextAreSaidOnce() {
+        let run = replay("handmade/standalone-no-syscall.log")
+        #expect(run.stdoutLines.filter { $0.hasPrefix("alert=no-audit-context ") }.count == 2, "\(run.stdoutText)")
     }
 }
