@@ -11,7 +11,8 @@ enum PolicyShapeCheck {
             fuzzCheck(rule.line > previousLine && rule.line <= lines.count, "rule line \(rule.line) after \(previousLine) of \(lines.count)")
             previousLine = rule.line
             let text = lines[rule.line - 1].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-            let word = Array(text.prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "\r") })
+            // The word ends at a blank, or at a comment (`allow# …` is a rule without conditions).
+            let word = Array(text.prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "#") })
             fuzzCheck(word == Array("allow".utf8) || word == Array("alert".utf8), "rule on line \(rule.line) which says \(fuzzShow(text))")
             if case .alert(let label, _) = rule.action {
                 fuzzCheck(!label.isEmpty && label.utf8.allSatisfy(isLabelByte), "alert label \(fuzzShow(label.utf8))")
