@@ -30,7 +30,7 @@ compile_module() {  # compile_module NAME SOURCE_DIR EXTRA_FLAG…
     local name=$1 dir=$2; shift 2
     echo "fuzz build: module $name"
     quiet swiftc "${flags[@]}" -module-name "$name" -wmo -c -o "$modules/$name.o" \
-        -emit-module -emit-module-path "$modules/$name.swiftmodule" "$@" "$dir"/*.swift
+        -emit-module -emit-module-path "$modules/$name.swiftmodule" "$@" $(find "$dir" -name '*.swift' | sort)
     touch "$modules/$name.o"  # swiftc may keep an unchanged object, and its old time
 }
 

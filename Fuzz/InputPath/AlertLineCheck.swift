@@ -5,19 +5,16 @@ import BPFGuardCore
 /// the line is not one printable line, a key is missing, extra or out of order, or a value
 /// does not give back exactly what the alert held (a forged or mangled field).
 enum AlertLineCheck {
-    /// Checks `line` against `alert`; returns the raw value text per key for the JSON check.
-    @discardableResult
-    static func check(_ line: String, of alert: Alert) -> [(key: String, raw: [UInt8])] {
+    /// Checks `line` against the fields it must hold (`DocumentedAlertFields`).
+    static func check(_ line: String, expected: [(key: String, value: DocumentedAlertFields.Value)]) {
         let bytes = Array(line.utf8)
         fuzzCheck(bytes.allSatisfy { $0 >= 0x20 && $0 <= 0x7E }, "alert line holds a control or non-ASCII byte: \(fuzzShow(bytes))")
         let pairs = read(bytes)
-        let expected = DocumentedAlertFields.of(alert)
         fuzzCheck(pairs.map(\.key) == expected.map(\.key),
                   "alert keys \(pairs.map(\.key)) are not the documented \(expected.map(\.key)): \(line)")
         for (pair, field) in zip(pairs, expected) {
             fuzzCheck(matches(pair.raw, field.value), "\(field.key)=\(fuzzShow(pair.raw)) does not give back \(field.value): \(line)")
         }
-        return pairs
     }
 
     /// Splits a line into its pairs; aborts on anything that is not `key=value( key=value)*`.
@@ -122,6 +119,13 @@ enum AlertLineCheck {
             if names.isEmpty { return raw == Array("none".utf8) }
             let parts = splitOutsideQuotes(raw, at: UInt8(ascii: ","))
             return parts.count == names.count && zip(parts, names).allSatisfy { matchesToken($0, Array($1.utf8)) }
+        case .counts(let counts):
+            // `LABEL:N,…`: a label is a plain word (no ':'), so N follows the last colon.
+            let parts = splitOutsideQuotes(raw, at: UInt8(ascii: ","))
+            return parts.count == counts.count && zip(parts, counts).allSatisfy { part, count in
+                guard let colon = part.lastIndex(of: UInt8(ascii: ":")) else { return false }
+                return matchesToken(part[..<colon], Array(count.label.utf8)) && part[(colon + 1)...].elementsEqual(String(count.count).utf8)
+            }
         }
     }
 

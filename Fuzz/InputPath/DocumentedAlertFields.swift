@@ -1,7 +1,8 @@
 import BPFGuardCore
 
-/// What an alert line must hold, derived from the alert by the rules the README's "Alert
-/// format" states — independently of `AlertFormatter`, which is what is being checked.
+/// What an alert line must hold, derived from what it stands for by the rules the README's
+/// "Alert format" and "Folding repeated alerts" state — independently of `AlertFormatter`
+/// and `OutgoingAlert.fields`, which are what is being checked.
 enum DocumentedAlertFields {
     enum Value {
         /// `?` (text) / `null` (JSON).
@@ -14,15 +15,42 @@ enum DocumentedAlertFields {
         case token([UInt8])
         /// Comma-separated tokens, `none` when empty (helpers).
         case names([String])
+        /// Comma-separated `LABEL:N` (the cap's `labels`); a JSON object.
+        case counts([LabelCount])
     }
 
     /// Every key an alert may have, in the README's order: `alert priority op prog-id
     /// [prog-type prog-name prog-tag helpers created-by-uid [info]] [node] uid auid euid pid
-    /// ppid comm exe [identity] [lifetime] event rule`.
+    /// ppid comm exe [identity [holders]] [lifetime] event rule`.
     static let order = """
         alert priority op prog-id prog-type prog-name prog-tag helpers created-by-uid info node \
-        uid auid euid pid ppid comm exe identity lifetime event rule
+        uid auid euid pid ppid comm exe identity holders lifetime event rule
         """.split(separator: " ").map(String.init)
+
+    /// The keys `line` must have, in order, each with its value: an alert's; a summary's,
+    /// with `repeated first last` before `event`; the cap's note,
+    /// `alert priority held labels first last`.
+    static func of(_ line: OutgoingAlert) -> [(key: String, value: Value)] {
+        switch line {
+        case .single(let alert):
+            return of(alert)
+        case .repeated(let repeated):
+            var fields = of(repeated.alert)
+            let event = fields.firstIndex { $0.key == "event" } ?? fields.endIndex
+            fields.insert(contentsOf: [("repeated", .bare(String(repeated.count))), ("first", .bare(time(repeated.first))),
+                                       ("last", .bare(time(repeated.last)))], at: event)
+            return fields
+        case .capped(let capped):
+            return [("alert", .bare("alerts-capped")), ("priority", .bare(capped.priority.name)), ("held", .bare(String(capped.held))),
+                    ("labels", .counts(capped.labels)), ("first", .bare(time(capped.first))), ("last", .bare(time(capped.last)))]
+        }
+    }
+
+    /// `SEC.MSEC`, milliseconds in three digits.
+    static func time(_ stamp: AuditTimestamp) -> String {
+        let milliseconds = String(stamp.milliseconds)
+        return "\(stamp.seconds).\(String(repeating: "0", count: max(0, 3 - milliseconds.count)))\(milliseconds)"
+    }
 
     /// The keys `alert` must have, in order, each with its value.
     static func of(_ alert: Alert) -> [(key: String, value: Value)] {
@@ -31,7 +59,8 @@ enum DocumentedAlertFields {
 
     /// The value of `key` in `alert`, or nil when the README says the key is absent: the
     /// program keys and `identity` without kernel lookups, `info` unless the lookup found the
-    /// program gone or failed, `node` without a node name, `lifetime` on a LOAD.
+    /// program gone or failed, `holders` unless the loader was recovered from /proc, `node`
+    /// without a node name, `lifetime` on a LOAD.
     private static func value(of key: String, in alert: Alert) -> Value? {
         let subject = alert.subject, event = subject.event, loader = subject.loader
         let enriched = subject.identity != nil, info = subject.program.info
@@ -58,11 +87,9 @@ enum DocumentedAlertFields {
         case "comm": return loader?.comm.map { .quoted($0) } ?? .unknown
         case "exe": return loader?.exe.map { .quoted($0) } ?? .unknown
         case "identity": return subject.identity.map { .bare($0.rawValue) }
+        case "holders" where subject.identity == .proc: return number(subject.holders)
         case "lifetime" where event.operation == .unload: return subject.lifetimeMilliseconds.map { .bare("\($0)ms") } ?? .unknown
-        case "event":
-            let stamp = event.timestamp
-            let milliseconds = String(stamp.milliseconds)
-            return .bare("\(stamp.seconds).\(String(repeating: "0", count: max(0, 3 - milliseconds.count)))\(milliseconds):\(stamp.serial)")
+        case "event": return .bare("\(time(event.timestamp)):\(event.timestamp.serial)")
         case "rule":
             if case .line(let line) = alert.rule { return .bare(String(line)) }
             return .bare("default")

@@ -1,9 +1,10 @@
 import BPFGuardCore
 
-/// Stands in for the executable's kernel lookups (`KernelLookups`): the same rules for which
-/// events get an enrichment — a local LOAD gets the kernel's description of the program and,
-/// without SYSCALL context, maybe a loader recovered from /proc; UNLOADs and other nodes'
-/// events get none of their own — with answers read from the fuzz input, so that every
+/// Stands in for the executable's kernel lookups and loader recovery (`KernelLookups`,
+/// `LoaderRecoveryStage`): the same rules for which events get an enrichment — a local LOAD
+/// gets the kernel's description of the program and, without SYSCALL context, maybe a loader
+/// recovered from /proc with the number of processes holding the program; UNLOADs and other
+/// nodes' events get none of their own — with answers read from the fuzz input, so that every
 /// value the kernel or /proc could hand back reaches the engine and the alert formatter.
 struct InventedLookups {
     /// Helper names as /proc/kallsyms gives them, with a few the policy's set names.
@@ -27,14 +28,16 @@ struct InventedLookups {
         default: program = .found(programInfo(&tape))
         }
         var recovered: ProcessContext?
+        var holders: UInt32?
         if event.process == nil && tape.oneIn(2) {
+            holders = tape.oneIn(8) ? nil : UInt32(1 + tape.below(4))
             recovered = ProcessContext(
                 uid: id(&tape), auid: id(&tape), euid: id(&tape), gid: id(&tape),
                 pid: id(&tape), ppid: id(&tape),
                 comm: tape.oneIn(8) ? nil : tape.slice(maximum: 16),
                 exe: tape.oneIn(8) ? nil : tape.slice(maximum: 300))
         }
-        return Engine.Enrichment(program: program, recoveredLoader: recovered)
+        return Engine.Enrichment(program: program, recoveredLoader: recovered, holders: holders)
     }
 
     private func programInfo(_ tape: inout InputTape) -> ProgramInfo {

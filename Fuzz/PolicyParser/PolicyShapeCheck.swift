@@ -2,7 +2,8 @@ import BPFGuardCore
 
 /// A policy the parser returned describes itself truthfully: its summary states its own
 /// counts and settings, each rule points at an `allow`/`alert` line of the input (in file
-/// order), labels are plain words, settings are within their documented bounds.
+/// order), labels are plain words, settings are within their documented bounds
+/// (bpfguard.policy(5)).
 enum PolicyShapeCheck {
     static func check(_ policy: Policy, input: [UInt8]) {
         let lines = input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -21,6 +22,9 @@ enum PolicyShapeCheck {
         let settings = policy.settings
         fuzzCheck((1...PolicyParser.maximumPrograms).contains(settings.maxPrograms), "max_programs \(settings.maxPrograms)")
         fuzzCheck((16...1_000_000).contains(settings.queueSize), "queue_size \(settings.queueSize)")
+        fuzzCheck((1...10_000).contains(settings.foldBurst), "fold_burst \(settings.foldBurst)")
+        fuzzCheck(settings.foldWindowMilliseconds <= 86_400_000, "fold_window \(settings.foldWindowMilliseconds) ms")
+        fuzzCheck(settings.maxAlertsPerMinute <= 1_000_000, "max_alerts_per_minute \(settings.maxAlertsPerMinute)")
         fuzzCheck(Set(policy.setNames).count == policy.setNames.count, "a set name twice in \(policy.setNames)")
         checkSummary(policy)
     }
@@ -35,12 +39,14 @@ enum PolicyShapeCheck {
     private static func checkSummary(_ policy: Policy) {
         let summary = policy.summary
         let counts = summary.prefix { $0 != "=" }.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
-        let maxPrograms = summary.split(separator: "max_programs=").last.flatMap { Int($0) }
-        fuzzCheck(counts.count == 4 && maxPrograms != nil, "summary does not read back: \(summary)")
         let allows = policy.rules.filter { $0.action == .allow }.count
-        fuzzCheck(counts == [policy.rules.count, allows, policy.rules.count - allows, policy.setNames.count]
-                    && maxPrograms == policy.settings.maxPrograms,
+        fuzzCheck(counts == [policy.rules.count, allows, policy.rules.count - allows, policy.setNames.count],
                   "summary \(summary) for \(policy.rules.count) rules (\(allows) allow), \(policy.setNames.count) sets")
+        let settings = policy.settings
+        for (key, value) in [("max_programs", settings.maxPrograms), ("fold_burst", settings.foldBurst),
+                             ("max_alerts_per_minute", settings.maxAlertsPerMinute)] {
+            fuzzCheck(summary.contains(", \(key)=\(value),") || summary.hasSuffix(", \(key)=\(value)"), "summary \(summary) for \(key)=\(value)")
+        }
         fuzzCheck(summary.contains(", default=\(policy.settings.defaultAction.rawValue), facility=\(policy.settings.facility.rawValue), "),
                   "summary \(summary) for default=\(policy.settings.defaultAction.rawValue) facility=\(policy.settings.facility.rawValue)")
     }
