@@ -295,7 +295,10 @@ if [ -n "$clang_bin" ] && printf '%s\n' \
     check "bpftool's pinned program outlives bpftool: persist-generic-loader" \
         wait_for "$SCAN_WAIT" alert_matches persist-generic-loader sys_xdp_pass "op=PERSIST .*exe=\"/usr/sbin/bpftool\" identity=audit lifetime=[0-9]+ms event=[0-9]+\.[0-9]{3}:0 "
     rm -f "$SYSTEM_ROOT${PIN_PREFIX}_bpftool"
-    in_root ip link add "$DUMMY_LINK" type dummy && in_root ip link set dev "$DUMMY_LINK" xdpgeneric obj "$TMP_DIR/xdp_pass.o" sec xdp \
+    # A veth pair (deleting one end deletes both): kernels without CONFIG_DUMMY, like this
+    # machine's, refuse "type dummy".
+    in_root ip link add "$DUMMY_LINK" type veth peer name "${DUMMY_LINK}p" \
+        && in_root ip link set dev "$DUMMY_LINK" xdpgeneric obj "$TMP_DIR/xdp_pass.o" sec xdp \
         || bad "ip link set … xdp attaches a program"
     ip_persists() { grep -- "alert=persist-generic-loader " "$SYSTEM_ROOT$LOG" | grep -- 'prog-name="sys_xdp_pass"' | grep -Eq -- 'comm="ip" exe="[^"]*/ip" '; }
     check "ip's XDP program outlives ip: persist-generic-loader" wait_for "$SCAN_WAIT" ip_persists
