@@ -21,10 +21,11 @@ enum DocumentedAlertFields {
 
     /// Every key an alert may have, in the README's order: `alert priority op prog-id
     /// [prog-type prog-name prog-tag helpers created-by-uid [info]] [node] uid auid euid pid
-    /// ppid comm exe [identity [holders]] [lifetime] event rule`.
+    /// ppid comm exe cmdline [exe-package exe-trusted container identity [holders]] [lifetime]
+    /// event rule`.
     static let order = """
         alert priority op prog-id prog-type prog-name prog-tag helpers created-by-uid info node \
-        uid auid euid pid ppid comm exe identity holders lifetime event rule
+        uid auid euid pid ppid comm exe cmdline exe-package exe-trusted container identity holders lifetime event rule
         """.split(separator: " ").map(String.init)
 
     /// The keys `line` must have, in order, each with its value: an alert's; a summary's,
@@ -58,7 +59,7 @@ enum DocumentedAlertFields {
     }
 
     /// The value of `key` in `alert`, or nil when the README says the key is absent: the
-    /// program keys and `identity` without kernel lookups, `info` unless the lookup found the
+    /// program keys, the loader facts and `identity` without kernel lookups, `info` unless the lookup found the
     /// program gone or failed, `holders` unless the loader was recovered from /proc, `node`
     /// without a node name, `lifetime` on a LOAD.
     private static func value(of key: String, in alert: Alert) -> Value? {
@@ -67,7 +68,13 @@ enum DocumentedAlertFields {
         switch key {
         case "alert": return .bare(alert.label)
         case "priority": return .bare(alert.priority.name)
-        case "op": return .bare(event.operation == .load ? "LOAD" : "UNLOAD")
+        case "op":
+            switch event.operation {
+            case .load: return .bare("LOAD")
+            case .unload: return .bare("UNLOAD")
+            case .persist: return .bare("PERSIST")
+            case .unseen: return .bare("UNSEEN")
+            }
         case "prog-id": return .bare(String(event.programID))
         case "prog-type" where enriched: return info.map { .bare($0.type.name) } ?? .unknown
         case "prog-name" where enriched: return info.map { .quoted($0.name) } ?? .unknown
@@ -86,9 +93,22 @@ enum DocumentedAlertFields {
         case "ppid": return number(loader?.ppid)
         case "comm": return loader?.comm.map { .quoted($0) } ?? .unknown
         case "exe": return loader?.exe.map { .quoted($0) } ?? .unknown
+        case "cmdline": return loader?.cmdline.map { .quoted($0) } ?? .unknown
+        case "exe-package" where enriched:
+            switch (subject.facts ?? .unknown).package {
+            case .named(let name): return .token(Array(name.utf8))
+            case .none: return .bare("none")
+            case .unknown: return .unknown
+            }
+        case "exe-trusted" where enriched:
+            let trust = (subject.facts ?? .unknown).trust
+            return trust == .unknown ? .unknown : .bare(trust.rawValue)
+        case "container" where enriched:
+            let container = (subject.facts ?? .unknown).container
+            return container == .unknown ? .unknown : .bare(container.rawValue)
         case "identity": return subject.identity.map { .bare($0.rawValue) }
         case "holders" where subject.identity == .proc: return number(subject.holders)
-        case "lifetime" where event.operation == .unload: return subject.lifetimeMilliseconds.map { .bare("\($0)ms") } ?? .unknown
+        case "lifetime" where event.operation != .load: return subject.lifetimeMilliseconds.map { .bare("\($0)ms") } ?? .unknown
         case "event": return .bare("\(time(event.timestamp)):\(event.timestamp.serial)")
         case "rule":
             if case .line(let line) = alert.rule { return .bare(String(line)) }

@@ -35,9 +35,24 @@ struct InventedLookups {
                 uid: id(&tape), auid: id(&tape), euid: id(&tape), gid: id(&tape),
                 pid: id(&tape), ppid: id(&tape),
                 comm: tape.oneIn(8) ? nil : tape.slice(maximum: 16),
-                exe: tape.oneIn(8) ? nil : tape.slice(maximum: 300))
+                exe: tape.oneIn(8) ? nil : tape.slice(maximum: 300),
+                cmdline: tape.oneIn(4) ? nil : tape.slice(maximum: 200))
         }
-        return Engine.Enrichment(program: program, recoveredLoader: recovered, holders: holders)
+        return Engine.Enrichment(program: program, recoveredLoader: recovered, holders: holders, loaderFacts: loaderFacts(&tape))
+    }
+
+    /// What the executable found out about the loader's file: a package (named from the
+    /// input, `none` or unknown), a trust verdict and a container answer, any of them.
+    private func loaderFacts(_ tape: inout InputTape) -> LoaderFacts {
+        let package: LoaderFacts.Package
+        switch tape.below(3) {
+        case 0: package = .named(String(decoding: tape.slice(maximum: 40), as: UTF8.self))
+        case 1: package = .none
+        default: package = .unknown
+        }
+        let trusts: [LoaderFacts.Trust] = [.yes, .no, .deleted, .none, .unknown]
+        let containers: [LoaderFacts.Container] = [.yes, .no, .unknown]
+        return LoaderFacts(package: package, trust: trusts[tape.below(trusts.count)], container: containers[tape.below(containers.count)])
     }
 
     private func programInfo(_ tape: inout InputTape) -> ProgramInfo {

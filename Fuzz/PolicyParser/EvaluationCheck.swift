@@ -1,8 +1,8 @@
 import BPFGuardCore
 
-/// A parsed policy evaluates first match wins: for subjects made from the input bytes (a
-/// LOAD with and without a loader, an UNLOAD with a lifetime, with and without a program
-/// description), the decision names the first rule that matches, or the default setting.
+/// A parsed policy evaluates first match wins: for subjects made from the input bytes (any
+/// operation, with and without a loader, a lifetime, a program description, loader facts),
+/// the decision names the first rule that matches, or the default setting.
 enum EvaluationCheck {
     static func check(_ policy: Policy, input: [UInt8]) {
         input.withUnsafeBufferPointer { bytes in
@@ -25,7 +25,7 @@ enum EvaluationCheck {
     }
 
     private static func subject(_ tape: inout InputTape) -> RuleSubject {
-        let operation: BPFOperation = tape.oneIn(2) ? .load : .unload
+        let operation = BPFOperation.allCases[tape.below(BPFOperation.allCases.count)]
         let node = tape.oneIn(3) ? String(decoding: tape.slice(maximum: 12), as: UTF8.self) : nil
         let event = BPFEvent(operation: operation, programID: UInt32(tape.below(5000)), node: node,
                              timestamp: AuditTimestamp(seconds: 1_795_943_321, milliseconds: 5, serial: 7))
@@ -39,8 +39,10 @@ enum EvaluationCheck {
         }
         let identities: [LoaderIdentity?] = [nil, .audit, .proc, .kernel, LoaderIdentity.none]
         return RuleSubject(event: event, loader: loader, unloader: operation == .unload ? process(&tape) : nil,
-                           lifetimeMilliseconds: operation == .unload && !tape.oneIn(4) ? UInt64(tape.below(4_000_000)) : nil,
-                           program: program, identity: identities[tape.below(identities.count)])
+                           lifetimeMilliseconds: operation != .load && !tape.oneIn(4) ? UInt64(tape.below(4_000_000)) : nil,
+                           program: program, identity: identities[tape.below(identities.count)], holders: tape.oneIn(2) ? nil : UInt32(tape.below(5)),
+                           facts: tape.oneIn(3) ? nil : LoaderFacts(package: tape.oneIn(2) ? .named("libbpf-tools") : .none,
+                                                                    trust: tape.oneIn(2) ? .yes : .no, container: tape.oneIn(2) ? .yes : .no))
     }
 
     private static func process(_ tape: inout InputTape) -> ProcessContext {

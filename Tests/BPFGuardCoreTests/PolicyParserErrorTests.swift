@@ -19,7 +19,8 @@ import Testing
 
     @Test func aDecodedControlCharacterCannotBreakTheDiagnosticLine() {
         // Found by the policy-parser fuzz target (Tests/Fixtures/regressions).
-        #expect(onlyError("alert forged op=lo\\x0aad\n") == "test.policy:1:17: error: expected 'load' or 'unload' for 'op', found 'lo\\x0aad'")
+        let message = onlyError("alert forged op=lo\\x0aad\n")
+        #expect(message.hasPrefix("test.policy:1:17: error: ") && message.hasSuffix(", found 'lo\\x0aad'"), "\(message)")
         let forged = onlyError("alert x op=x\\x0atest.policy:9:9:\\x20error:\\x20forged\\x1b[2K\n")
         #expect(!forged.contains("\n") && !forged.contains("\u{1B}"), "\(forged)")
     }
