@@ -53,7 +53,8 @@ public struct BPFRecordFilter: Sendable {
     var passedThroughCounts: [UInt64: Int] = [:]
     var scratch: [UInt8] = []
 
-    /// Records passed on and records kept from libauparse; EOE records the filter added.
+    /// Records passed on, and records kept from libauparse for good (counted when the look-back
+    /// gives them up, or at end of input: the count never goes back); EOE records the filter added.
     public internal(set) var passedRecords: UInt64 = 0
     public internal(set) var droppedRecords: UInt64 = 0
     public internal(set) var addedEOERecords: UInt64 = 0
@@ -126,7 +127,6 @@ public struct BPFRecordFilter: Sendable {
                 for kept in lookBack.take(serial: key.serial, seconds: key.seconds, node: key.node) {
                     kept.withUnsafeBufferPointer { addRecord($0, type: Self.recordType(ofLine: $0), to: id, pass: pass) }
                     passedRecords += 1
-                    droppedRecords -= 1
                 }
             }
             if let (operation, programID) = program {
@@ -156,8 +156,9 @@ public struct BPFRecordFilter: Sendable {
         if passThrough {
             passOn(line, serial: timestamp.serial, pass: pass)
         } else {
-            droppedRecords += 1
-            lookBack.keep(line, serial: timestamp.serial, seconds: timestamp.seconds, node: header.node)
+            // Counted as dropped once the look-back gives it up (a later BPF record of its
+            // event may still take it): the counter never goes back.
+            droppedRecords += UInt64(lookBack.keep(line, serial: timestamp.serial, seconds: timestamp.seconds, node: header.node))
         }
     }
 
@@ -173,6 +174,7 @@ public struct BPFRecordFilter: Sendable {
     public mutating func finish(pass: Pass) {
         while let id = events.oldestIncomplete() { complete(id, pass: pass) }
         passedThroughCounts.removeAll()
+        droppedRecords += UInt64(lookBack.discardAll())
     }
 
     // MARK: - Records of open events

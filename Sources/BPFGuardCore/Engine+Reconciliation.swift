@@ -2,13 +2,14 @@
 /// rules as for records, with `op=persist` and `op=unseen`. Each program is reported once.
 extension Engine {
     /// A program that outlived its loader: evaluated with the loader fields its LOAD
-    /// recorded and its `lifetime` so far; the table remembers it was reported. Nil when the
-    /// policy allows it, or when the program has left the table since the scan.
+    /// recorded (its command line and loader facts included) and its `lifetime` so far; the
+    /// table remembers it was reported. Nil when the policy allows it, or when the program has
+    /// left the table since the scan.
     public mutating func persisting(_ found: ProgramReconciler.Reconciliation.Persisting, at time: AuditTimestamp) -> Alert? {
         guard let loaded = programs.program(for: found.key), programs.markPersistReported(found.key) else { return nil }
         let event = BPFEvent(operation: .persist, programID: found.key.programID, node: found.key.node, timestamp: time)
         let subject = RuleSubject(event: event, loader: loaded.loader, lifetimeMilliseconds: found.lifetimeMilliseconds,
-                                  program: loaded.program, identity: loaded.identity, holders: loaded.holders)
+                                  program: loaded.program, identity: loaded.identity, holders: loaded.holders, facts: loaded.facts)
         return alert(for: decide(subject), subject)
     }
 

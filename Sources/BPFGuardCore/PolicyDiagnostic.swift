@@ -16,7 +16,27 @@ public struct PolicyDiagnostic: Error, Hashable, Sendable, CustomStringConvertib
         self.message = message
     }
 
-    public var description: String { "\(path):\(line):\(column): \(severity.rawValue): \(message)" }
+    /// One line whatever the policy held: a message may quote a value whose escapes decoded
+    /// to control characters (`op=lo\x0aad`), which would otherwise start a forged line.
+    public var description: String { "\(Self.oneLine(path)):\(line):\(column): \(severity.rawValue): \(Self.oneLine(message))" }
+
+    /// `text` with C0 and C1 control characters, DEL and the Unicode line and paragraph
+    /// separators shown as `\xHH` / `\u{HHHH}`.
+    static func oneLine(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0..<0x20, 0x7F...0x9F:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\x" + (hex.count == 1 ? "0" : "") + hex
+            case 0x2028, 0x2029:
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            default:
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
 }
 
 /// Resolves the user and group names a policy may use in place of numeric ids.

@@ -48,16 +48,29 @@ struct RecordLookBack: Sendable {
         previous.bytes.reserveCapacity(arenaBytes)
     }
 
-    mutating func keep(_ line: UnsafeBufferPointer<UInt8>, serial: UInt64, seconds: UInt64, node: Range<Int>?) {
+    /// Keeps a dropped record; returns how many records are given up for good now (those of
+    /// the arena that is cleared that no BPF event took, or this line when it cannot be kept).
+    mutating func keep(_ line: UnsafeBufferPointer<UInt8>, serial: UInt64, seconds: UInt64, node: Range<Int>?) -> Int {
+        var givenUp = 0
         if current.bytes.count + line.count > arenaBytes {
             swap(&current, &previous)
+            givenUp = current.records.count { !$0.consumed }
             current.clear()
         }
-        guard line.count <= arenaBytes else { return }
+        guard line.count <= arenaBytes else { return givenUp + 1 }
         let start = current.bytes.count
         current.bytes.append(contentsOf: line)
         current.records.append(Kept(start: start, count: line.count, serial: serial, seconds: seconds, node: node))
         current.note(serial)
+        return givenUp
+    }
+
+    /// End of input: every record still kept is given up; returns how many.
+    mutating func discardAll() -> Int {
+        let givenUp = previous.records.count { !$0.consumed } + current.records.count { !$0.consumed }
+        previous.clear()
+        current.clear()
+        return givenUp
     }
 
     /// Takes the kept records of (serial, seconds, node), oldest first.

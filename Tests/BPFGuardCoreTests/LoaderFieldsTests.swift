@@ -106,6 +106,19 @@ import Testing
         #expect(unmatched?.subject.facts == .unknown)
     }
 
+    @Test func aPersistingProgramCarriesItsLoadsValues() throws {
+        var engine = Engine(policy: try compiledPolicy("alert outlived op=persist\n"))
+        let facts = LoaderFacts(package: .named("bpftool"), trust: .yes, container: .no)
+        var loader = process(comm: "bpftool", exe: "/usr/sbin/bpftool")
+        loader.cmdline = Array("bpftool prog load evil.o /sys/fs/bpf/x".utf8)
+        _ = engine.process(load(7, at: stamp(100), by: loader), enrichment: Engine.Enrichment(program: .gone, loaderFacts: facts))
+        let persisting = ProgramReconciler.Reconciliation.Persisting(key: ProgramKey(node: nil, programID: 7), lifetimeMilliseconds: 60_000)
+        let raised = engine.persisting(persisting, at: stamp(160, serial: 0))
+        let alert = try #require(raised)
+        #expect(alert.subject.facts == facts)
+        #expect(alert.subject.value(of: .cmdline) == .bytes(Array("bpftool prog load evil.o /sys/fs/bpf/x".utf8)))
+    }
+
     @Test func theEngineNeverTrustsATooLongPath() {
         var engine = Engine(policy: try! compiledPolicy("alert any\n"))
         var loader = process(exe: "<too_long>")

@@ -17,6 +17,14 @@ import Testing
         #expect(message.contains("unloader-exe"))
     }
 
+    @Test func aDecodedControlCharacterCannotBreakTheDiagnosticLine() {
+        // Found by the policy-parser fuzz target (Tests/Fixtures/regressions).
+        let message = onlyError("alert forged op=lo\\x0aad\n")
+        #expect(message.hasPrefix("test.policy:1:17: error: ") && message.hasSuffix(", found 'lo\\x0aad'"), "\(message)")
+        let forged = onlyError("alert x op=x\\x0atest.policy:9:9:\\x20error:\\x20forged\\x1b[2K\n")
+        #expect(!forged.contains("\n") && !forged.contains("\u{1B}"), "\(forged)")
+    }
+
     @Test func conditionWithoutOperator() {
         #expect(onlyError("allow uid\n") == "test.policy:1:7: error: expected a condition FIELD OP VALUE (no blanks around the operator), found 'uid'")
     }

@@ -7,7 +7,8 @@
 #
 # - Debian 11 (bullseye, glibc 2.31, audit 3.0) and Debian 13 (trixie, glibc 2.41, audit 4.0,
 #   the t64 libraries): in an overlay of a debootstrap root of each (made once and cached by
-#   Packaging/debootstrap-root.sh, with only the libraries the package depends on), with
+#   Packaging/debootstrap-root.sh, with only the libraries the package depends on; views
+#   by Tests/Shell/roots.sh), with
 #   /proc mounted (the Swift runtime reads its arguments from /proc/self/cmdline; lookups
 #   read /proc), by chroot:
 #     dpkg -i of the .deb (its Depends satisfied by that distribution's own packages; its
@@ -43,6 +44,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TEST_NAME="distribution test"
 # shellcheck source=Tests/Shell/checks.sh
 source "$ROOT/Tests/Shell/checks.sh"
+# shellcheck source=Tests/Shell/roots.sh
+source "$ROOT/Tests/Shell/roots.sh"
 finish() {
     echo "distributions: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
@@ -53,11 +56,9 @@ finish() {
 [ -e /proc/sys/kernel/unprivileged_bpf_disabled ] || skip "the kernel has no BPF syscall"
 
 WORK=$(mktemp -d /tmp/bpfguard-distributions.XXXXXX)
-MOUNTED=()
 cleanup() {
-    local mountpoint
-    for mountpoint in "${MOUNTED[@]}"; do umount "$mountpoint" 2>/dev/null; done
-    rm -rf "$WORK"
+    leave_roots_under "$WORK"
+    rm -rf --one-file-system "$WORK"
 }
 trap cleanup EXIT
 
@@ -87,22 +88,6 @@ BULLSEYE=$(make_root test-bullseye bullseye libauparse0 libaudit1 libcap-ng0 lib
     || { cat "$WORK/root-test-bullseye.err"; bad "the Debian 11 root is made"; finish; }
 TRIXIE=$(make_root test-trixie trixie libauparse0t64 libaudit1 libcap-ng0 libelf1t64 zlib1g) \
     || { cat "$WORK/root-test-trixie.err"; bad "the Debian 13 root is made"; finish; }
-
-# fresh_root CACHED NAME: a throw-away view of a cached root (an overlay whose writes go to
-# WORK; a copy where overlayfs is missing), with /proc mounted. The cached root stays clean.
-fresh_root() {
-    local view="$WORK/$2"
-    mkdir -p "$view/upper" "$view/work" "$view/root" || return 1
-    if mount -t overlay overlay -o "lowerdir=$1,upperdir=$view/upper,workdir=$view/work" "$view/root" 2>/dev/null; then
-        MOUNTED=("$view/root" "${MOUNTED[@]}")
-    else
-        cp -a "$1/." "$view/root" || return 1
-    fi
-    mount -t proc proc "$view/root/proc" || return 1
-    MOUNTED=("$view/root/proc" "${MOUNTED[@]}")
-    printf '%s\n' "$view/root"
-}
-leave_root() { umount "$1/proc"; mountpoint -q "$1" && umount "$1"; rm -rf "${1%/root}"; }
 
 # The loader, linked statically so that it runs in every root.
 cc -static -O2 -o "$WORK/bpfload" "$ROOT/Tests/Fixtures/loader/bpfload.c" \
@@ -148,7 +133,7 @@ summary_says() {
 test_deb() { # test_deb CACHED-ROOT NAME
     local root name=$2 alert
     note "$name: the .deb in an overlay of $1"
-    root=$(fresh_root "$1" "deb-$name") || { bad "$name: an overlay of the root with /proc"; return; }
+    root=$(root_view "$1" "$WORK/deb-$name") || { bad "$name: an overlay of the root with /proc"; return; }
     cp "$DEB" "$root/tmp/package.deb"
     cp "$ROOT/Examples/sample-audit.log" "$root/tmp/sample-audit.log"
     check "$name: dpkg -i installs the package (Depends satisfied by $name's packages, postinst runs)" \
@@ -201,7 +186,7 @@ check "it rejects a static executable (no glibc version at all)" rejects "$WORK/
 # --- The RPM, installed with rpm --root --------------------------------------------------
 
 note "RPM: rpm --root into an overlay of the Debian 11 root"
-root=$(fresh_root "$BULLSEYE" rpm) || { bad "rpm: an overlay of the root with /proc"; finish; }
+root=$(root_view "$BULLSEYE" "$WORK/rpm") || { bad "rpm: an overlay of the root with /proc"; finish; }
 rpm --root "$root" --initdb
 rpm --root "$root" -ivh --nodeps "$RPM" >"$WORK/rpm-install.out" 2>&1
 status=$?

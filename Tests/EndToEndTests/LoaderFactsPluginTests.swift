@@ -25,7 +25,7 @@ struct LoaderFactsPluginTests {
     }
 
     func startPlugin() -> ChildProcess {
-        let plugin = ChildProcess([Paths.plugin, "--policy", temporaryFile(Self.policy), "--output", "stdout"])
+        let plugin = ChildProcess([Paths.plugin, "--policy", temporaryFile(Self.policy), "--output", "stdout"] + scratchKnownPrograms())
         plugin.waitFor(seconds: 10) { $0.stderrText.contains("started") }
         return plugin
     }
