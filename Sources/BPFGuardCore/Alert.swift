@@ -139,7 +139,7 @@ public enum AlertFormatter {
         case .unknown: "null"
         case .number(let number), .milliseconds(let number): String(number)
         case .string(let bytes), .token(let bytes): AlertEscaping.json(bytes)
-        case .word(let word): key == "rule" && word != "default" ? word : AlertEscaping.json(Array(word.utf8))
+        case .word(let word): key == "rule" && word != "default" && word != "builtin" ? word : AlertEscaping.json(Array(word.utf8))
         case .names(let names): "[" + names.map { AlertEscaping.json(Array($0.utf8)) }.joined(separator: ",") + "]"
         case .counts(let counts): "{" + counts.map { AlertEscaping.json(Array($0.label.utf8)) + ":\($0.count)" }.joined(separator: ",") + "}"
         }
