@@ -23,7 +23,9 @@ import Testing
         auditctl("-s").stdoutLines.first { $0.hasPrefix(key + " ") }.map { String($0.dropFirst(key.count + 1)) }
     }
 
-    @Test(.enabled(if: CheckAuditTests.usable, "\(CheckAuditTests.unusableReason ?? "")")) func aBlindingConfigurationFailsAndAGoodOnePasses() throws {
+    /// Runs `body` on a kernel without audit rules, and puts the rules (none), the enabled
+    /// flag and the backlog limit back afterwards.
+    func withKernelAuditConfiguration(_ body: () throws -> Void) throws {
         let rulesBefore = auditctl("-l").stdoutText
         try #require(rulesBefore.hasPrefix("No rules"), "the kernel already has audit rules; not touching them: \(rulesBefore)")
         let enabled = status("enabled") ?? "0", backlog = status("backlog_limit") ?? "64"
@@ -32,6 +34,11 @@ import Testing
             _ = auditctl("-b", backlog)
             _ = auditctl("-e", enabled)
         }
+        try body()
+    }
+
+    @Test(.enabled(if: CheckAuditTests.usable, "\(CheckAuditTests.unusableReason ?? "")")) func aBlindingConfigurationFailsAndAGoodOnePasses() throws {
+        try withKernelAuditConfiguration {
         #expect(auditctl("-e", "1").exitStatus == 0)
         #expect(auditctl("-b", "8192").exitStatus == 0)
         #expect(auditctl("-a", "always,exit", "-F", "arch=b64", "-S", "bpf", "-F", "a0=5", "-F", "success=0", "-k", "bpf-load-failed").exitStatus == 0)
@@ -54,17 +61,11 @@ import Testing
         let disabled = ChildProcess.run([Paths.plugin, "--check-audit"])
         #expect(disabled.stdoutText.contains("audit: error: audit is disabled"))
         #expect(disabled.exitStatus == 1)
+        }
     }
 
     @Test(.enabled(if: CheckAuditTests.usable, "\(CheckAuditTests.unusableReason ?? "")")) func theShippedRulesFileLoadsAndBlindsNothing() throws {
-        let rulesBefore = auditctl("-l").stdoutText
-        try #require(rulesBefore.hasPrefix("No rules"), "the kernel already has audit rules; not touching them: \(rulesBefore)")
-        let enabled = status("enabled") ?? "0", backlog = status("backlog_limit") ?? "64"
-        defer {
-            _ = auditctl("-D")
-            _ = auditctl("-b", backlog)
-            _ = auditctl("-e", enabled)
-        }
+        try withKernelAuditConfiguration {
         #expect(auditctl("-e", "1").exitStatus == 0)
         let load = auditctl("-R", Paths.repository + "/Packaging/audit-rules/bpfguard.rules")
         #expect(load.exitStatus == 0, "\(load.stderrText)")
@@ -72,6 +73,7 @@ import Testing
         let check = ChildProcess.run([Paths.plugin, "--check-audit"])
         #expect(check.exitStatus == 0, "\(check.stdoutText)")
         #expect(check.stdoutText.contains("audit: 4 rules, enabled 1, backlog limit 8192: nothing hides BPF loads from the plugin"))
+        }
     }
 
     @Test func aUserWithoutPrivilegesGetsAClearError() throws {

@@ -193,10 +193,10 @@ check "the plugin names this host's node from auditd.conf: $HOST" \
 id=$(load_local fleet_local 4000)
 note "this host holds prog-id $id (fleet_local) for 4 s; sensor-a's capture now loads and unloads the same prog-id"
 check "this host's LOAD: alert with node=$HOST, looked up in this kernel" \
-    wait_for 10 plugin_has "alert=unknown-exe priority=warning op=LOAD prog-id=$id prog-type=socket_filter prog-name=\"fleet_local\" prog-tag=[0-9a-f]{16} helpers=none created-by-uid=0 node=$HOST uid=0 .* exe=\"$LOADER\" identity=audit "
+    wait_for 10 plugin_has "alert=unknown-exe priority=warning op=LOAD prog-id=$id prog-type=socket_filter prog-name=\"fleet_local\" prog-tag=[0-9a-f]{16} helpers=none created-by-uid=0 node=$HOST uid=0 .* exe=\"$LOADER\" .*identity=audit "
 check "sender 2 sends sensor-a's records" send_sensor_a "$id"
 check "sensor-a's LOAD: alert with node=sensor-a, not looked up here (prog-type=? …) though prog-id $id is loaded here" \
-    wait_for 10 plugin_has "alert=writable-dir-exe priority=crit op=LOAD prog-id=$id prog-type=\\? prog-name=\\? prog-tag=\\? helpers=\\? created-by-uid=\\? node=sensor-a uid=0 .* exe=\"/tmp/bpfguard-capture/bpfload\" identity=audit event=1795943357.851:43120 "
+    wait_for 10 plugin_has "alert=writable-dir-exe priority=crit op=LOAD prog-id=$id prog-type=\\? prog-name=\\? prog-tag=\\? helpers=\\? created-by-uid=\\? node=sensor-a uid=0 .* exe=\"/tmp/bpfguard-capture/bpfload\" .*identity=audit event=1795943357.851:43120 "
 check "sensor-a's UNLOAD: lifetime of sensor-a's own LOAD (100 ms)" \
     wait_for 10 plugin_has "alert=short-lived priority=notice op=UNLOAD prog-id=$id prog-type=\\? .* node=sensor-a .* lifetime=100ms event=1795943357.951:43121 "
 check "this host's UNLOAD: lifetime of this host's LOAD (about 4 s): the tables are apart" \
