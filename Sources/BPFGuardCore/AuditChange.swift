@@ -104,10 +104,11 @@ public enum AuditChangeJudge {
     }
 
     public static func alert(for change: AuditChange) -> AuditAlert? {
-        // auditd's DAEMON records name their process in their own fields.
-        let who = change.process ?? (change.kind == .configChange ? nil : ProcessContext(
+        // Without a SYSCALL record (auditd's DAEMON records; a CONFIG_CHANGE made under
+        // `-a never,task`), the record's own fields say what they know (auid at least).
+        let who = change.process ?? ProcessContext(
             uid: change.value("uid").flatMap { UInt32($0) }, auid: change.value("auid").flatMap { UInt32($0) },
-            pid: change.value("pid").flatMap { UInt32($0) }))
+            pid: change.value("pid").flatMap { UInt32($0) })
         func make(_ label: String, _ text: String) -> AuditAlert {
             AuditAlert(label: label, priority: .crit, change: text, node: change.node, timestamp: change.timestamp, process: who)
         }

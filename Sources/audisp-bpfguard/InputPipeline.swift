@@ -36,12 +36,20 @@ final class InputPipeline {
             onMalformedLine: { [unowned self] sample in self.reportMalformedLine(sample) },
             onEvents: { [unowned self] events in self.handle(events) })
         self.stream.onAuditChange = { [unowned self] change in
+            self.auditChanges &+= 1
             if let alert = AuditChangeJudge.alert(for: change) { self.folding.takeBuiltin(alert) }
         }
     }
 
     /// Loads that came without a SYSCALL record, said once per run and then hourly.
     private(set) var missingContext = MissingContextReporter()
+    /// Changes to audit itself seen (CONFIG_CHANGE and auditd's DAEMON records), alerted or not.
+    private(set) var auditChanges: UInt64 = 0
+
+    /// The state report's counters about audit itself.
+    var auditCounters: [(name: String, value: UInt64)] {
+        [("loads_without_context", missingContext.total), ("audit_changes", auditChanges)]
+    }
 
     /// Malformed input lines and BPF records skipped so far.
     var malformed: UInt64 { stream.malformed }

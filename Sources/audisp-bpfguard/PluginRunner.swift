@@ -143,7 +143,7 @@ struct PluginRunner {
         let engine = pipeline.engine
         let text = StateReport.text(policyPath: policyPath, engine: engine, statistics: pipeline.statistics,
                                     alerts: pipeline.folding.statistics, dropped: queue.droppedAlerts, recovery: pipeline.recoveryStatistics,
-                                    reconciliation: reconciliation?.counters ?? [])
+                                    counters: pipeline.auditCounters + (reconciliation?.counters ?? []))
         if let failure = StateReport.write(text, to: stateFilePath) {
             diagnostics.log(.err, "cannot write the state report to \(stateFilePath): \(failure)")
         } else {

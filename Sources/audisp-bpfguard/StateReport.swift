@@ -6,10 +6,10 @@ import Glibc
 enum StateReport {
     static let defaultPath = "/run/audit/audisp-bpfguard.state"
 
-    /// `recovery`: the loader recovery counters, nil without kernel lookups; `reconciliation`:
-    /// those of the periodic scan, empty without it.
+    /// `recovery`: the loader recovery counters, nil without kernel lookups; `counters`: those
+    /// about audit itself, then those of the periodic scan (absent without it).
     static func text(policyPath: String, engine: Engine, statistics: EngineStatistics, alerts: AlertFolder.Statistics, dropped: UInt64,
-                     recovery: LoaderRecoveryStatistics? = nil, reconciliation: [(name: String, value: UInt64)] = []) -> String {
+                     recovery: LoaderRecoveryStatistics? = nil, counters: [(name: String, value: UInt64)] = []) -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var lines = [
@@ -40,7 +40,7 @@ enum StateReport {
             "live_programs = \(engine.programs.count)",
             "max_programs = \(engine.policy.settings.maxPrograms)",
         ]
-        for counter in (recovery?.counters ?? []) + reconciliation { lines.append("\(counter.name) = \(counter.value)") }
+        for counter in (recovery?.counters ?? []) + counters { lines.append("\(counter.name) = \(counter.value)") }
         for (rule, hits) in zip(engine.policy.rules, engine.ruleHits) {
             let action: String
             switch rule.action {

@@ -45,4 +45,7 @@ extension ChildProcess {
 
     /// Every alert line, built-in ones included.
     var allAlerts: [AlertLine] { stdoutLines.map(AlertLine.init) }
+
+    /// The text lines of the policy's alerts (built-in alerts left out).
+    var policyAlertLines: [String] { stdoutLines.filter { !$0.hasSuffix(" rule=builtin") } }
 }

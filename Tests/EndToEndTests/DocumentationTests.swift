@@ -29,8 +29,8 @@ import Testing
         let readme = try Self.text("README.md")
         let run = ChildProcess.run([Paths.plugin, "--policy", temporaryFile("alert short-lived op=unload lifetime<1s priority=notice\n"),
                                     "--replay", Paths.fixture("captured/root-known-loader.log")])
-        #expect(run.stdoutLines.count == 6)
-        let summary = try #require(run.stdoutLines.last)
+        #expect(run.policyAlertLines.count == 6)
+        let summary = try #require(run.policyAlertLines.last)
         #expect(summary.contains(" repeated=378 "))
         #expect(readme.contains("\n```\n\(summary)\n```\n"), "the README shows the summary line")
     }

@@ -16,7 +16,7 @@ import Testing
     static func alerts(_ logs: [String], policy: String) -> [String] {
         let run = ChildProcess.run([Paths.plugin, "--policy", policy, "--replay"] + logs)
         #expect(run.exitStatus == 0, "\(run.stderrText)")
-        return run.stdoutLines.map { String($0[..<($0.range(of: " rule=")?.lowerBound ?? $0.endIndex)]) }
+        return run.policyAlertLines.map { String($0[..<($0.range(of: " rule=")?.lowerBound ?? $0.endIndex)]) }
     }
 
     /// The executables (escaped as alerts print them) of the groups proposed uncommented.

@@ -45,7 +45,7 @@ struct LoaderFactsPluginTests {
             text += Self.loadEvent(kfuncLoader.programIDs[0], serial: 2, pid: kfuncLoader.pid, comm: "bpfload", exe: BPFLoader.path!, arguments: [BPFLoader.path!])
         }
         plugin.write(text)
-        #expect(plugin.waitFor(seconds: 10) { $0.stdoutLines.count == (kfuncLoader == nil ? 1 : 2) })
+        #expect(plugin.waitFor(seconds: 10) { $0.alerts.count == (kfuncLoader == nil ? 1 : 2) })
         let alerts = plugin.alerts
         let maps = try #require(alerts.first)
         #expect(maps["helpers"] == "bpf_map_update_elem", "the verifier's htab_map_update_elem is named by its helper")
@@ -71,7 +71,7 @@ struct LoaderFactsPluginTests {
         let loader = try #require(BPFLoader.Running(["--name", "recovered_facts"]))
         let plugin = startPlugin()
         plugin.write("type=BPF msg=audit(\(KernelLookupTests.now()):7): prog-id=\(loader.programIDs[0]) op=LOAD\n")
-        #expect(plugin.waitFor(seconds: 15) { $0.stdoutLines.count == 1 }, "a standalone record completes by aging")
+        #expect(plugin.waitFor(seconds: 15) { $0.alerts.count == 1 }, "a standalone record completes by aging")
         let alert = try #require(plugin.alerts.first)
         #expect(alert["identity"] == "proc")
         #expect(alert["exe"] == BPFLoader.path)
@@ -124,7 +124,7 @@ struct LoaderFactsPluginTests {
         // The same loader seen from another node: nothing is looked up for it.
         text += Self.loadEvent(programs[0], serial: 99, pid: tool.pid, comm: "runqlat", exe: Self.runqlat, arguments: [Self.runqlat], node: "elsewhere")
         plugin.write(text)
-        #expect(plugin.waitFor(seconds: 15) { $0.stdoutLines.count == programs.count + 1 })
+        #expect(plugin.waitFor(seconds: 15) { $0.alerts.count == programs.count + 1 })
         let alerts = plugin.alerts
         for alert in alerts.dropLast() {
             #expect(alert["exe-package"] == "libbpf-tools")

@@ -48,7 +48,7 @@ struct LoaderRecoveryTests {
 
         let plugin = startPlugin(["--output", "stdout"])
         plugin.write(Self.standalone("LOAD", id, serial: 1))
-        #expect(plugin.waitFor(seconds: 15) { $0.stdoutLines.count == 1 }, "a standalone record completes by aging")
+        #expect(plugin.waitFor(seconds: 15) { $0.alerts.count == 1 }, "a standalone record completes by aging")
         let alert = try #require(plugin.alerts.first)
         #expect(alert["alert"] == "shared", "holders>1 matched")
         #expect(alert["identity"] == "proc")
@@ -66,7 +66,7 @@ struct LoaderRecoveryTests {
 
         let json = startPlugin(["--output", "json"])
         json.write(Self.standalone("LOAD", id, serial: 2))
-        #expect(json.waitFor(seconds: 15) { $0.stdoutLines.count == 1 })
+        #expect(json.waitFor(seconds: 15) { $0.stdoutLines.count == 2 })  // the alert, after no-audit-context
         #expect(json.stdoutText.contains("\"identity\":\"proc\",\"holders\":2,"), "JSON: \(json.stdoutText)")
         json.closeStdin()
         json.wait()
@@ -86,7 +86,7 @@ struct LoaderRecoveryTests {
         loader.stop()
         let plugin = startPlugin(["--output", "stdout"])
         plugin.write(Self.standalone("LOAD", id, serial: 1))
-        #expect(plugin.waitFor(seconds: 15) { $0.stdoutLines.count == 1 })
+        #expect(plugin.waitFor(seconds: 15) { $0.alerts.count == 1 })
         let alert = try #require(plugin.alerts.first)
         #expect(alert["identity"] == "none")
         #expect(alert["holders"] == nil, "no holders key without a recovered loader")
@@ -144,7 +144,7 @@ struct LoaderRecoveryTests {
         let plugin = startPlugin(["--output", "stdout"])
         let seconds = Self.now()
         plugin.write(Self.standalone("LOAD", id, serial: 1, seconds: seconds) + Self.standalone("UNLOAD", id, serial: 2, seconds: seconds, milliseconds: 300))
-        #expect(plugin.waitFor(seconds: 15) { $0.stdoutLines.count == 2 })
+        #expect(plugin.waitFor(seconds: 15) { $0.alerts.count == 2 })
         plugin.closeStdin()
         #expect(plugin.wait() == 0)
         let alerts = plugin.alerts

@@ -146,6 +146,10 @@ alert_line() { grep -- "alert=$1 " "$SYSTEM_ROOT$LOG" 2>/dev/null | grep -- "pro
 has_alert() { alert_line "$1" "$2" >/dev/null; }
 # alert_matches LABEL PROG_NAME EXTENDED-REGEX: the program's alert line matches the regex.
 alert_matches() { alert_line "$1" "$2" | grep -Eq -- "$3"; }
+# builtin_lines LABEL: the built-in alerts about audit itself with that label (rule=builtin).
+builtin_lines() { grep -- "alert=$1 " "$SYSTEM_ROOT$LOG" 2>/dev/null | grep -- " rule=builtin$"; }
+# builtin_matches LABEL EXTENDED-REGEX: one of them matches the regex.
+builtin_matches() { builtin_lines "$1" | grep -Eq -- "$2"; }
 
 plugin_running() { [ -n "$(plugin_pid)" ]; }
 check "auditd starts the plugin" wait_for 10 plugin_running
@@ -271,13 +275,22 @@ check "the previous instance's known-programs file keeps sys_held from being rep
 # --- Loads without audit context ---------------------------------------------------------
 note "auditctl -a never,task: no SYSCALL record for new tasks"
 in_root auditctl -a never,task >/dev/null
+check "adding -a never,task raises audit-rules-changed (crit, with auditctl as the process)" \
+    wait_for 10 builtin_matches audit-rules-changed "priority=crit change=\"a rule was added to the task list .* comm=\"auditctl\" exe=\"[^\"]*/auditctl\" event="
 check "--check-audit reports -a never,task (exit status 1)" bash -c "! chroot '${SYSTEM_ROOT:-/}' /usr/sbin/audisp-bpfguard --check-audit >/dev/null"
 "${IN_ROOT[@]}" "$NETMON" --name sys_noctx --hold 4000 >/dev/null &
 noctx_pid=$!
+in_root "$NETMON" --name sys_noctx2 --hold 100 >/dev/null
 check "a load without audit context gets its loader from /proc (identity=proc)" \
     wait_for 15 alert_matches unknown-exe sys_noctx " pid=$noctx_pid .*exe=\"$NETMON\" cmdline=\"$NETMON --name sys_noctx --hold 4000\" exe-package=none exe-trusted=none container=no identity=proc "
+check "the loads without context raise no-audit-context" wait_for 10 builtin_matches no-audit-context "priority=warning change=\"1 BPF load without a SYSCALL record: .*-a never,task.*\" loads=1 event="
 in_root auditctl -D >/dev/null
 wait "$noctx_pid"
+check "removing the rules raises audit-rules-changed" wait_for 10 builtin_matches audit-rules-changed "change=\"a rule was removed from the task list\""
+noctx_alerts=$(builtin_lines no-audit-context | grep -c "audisp-bpfguard\[$(plugin_pid)\]: ")
+check "two loads without context, one no-audit-context alert (once per run and hour): $noctx_alerts" test "$noctx_alerts" -eq 1
+check "the state report counts every load without context" \
+    bash -c "kill -USR1 $(plugin_pid); sleep 1; grep -Eq '^loads_without_context = [2-9]' '$SYSTEM_ROOT$STATE'"
 
 # --- The periodic scan: persist and unseen (issue 12) ------------------------------------
 # The default policy: scan_interval = 10s; persist-generic-loader for bpftool, ip, tc, …;
@@ -316,6 +329,8 @@ check "a program its loader holds and unloads does not persist (a scan interval 
 in_root auditctl -e 0 >/dev/null
 in_root "$NETMON" --pin "${PIN_PREFIX}_dark" --name sys_dark >/dev/null
 in_root auditctl -e 1 >/dev/null
+check "auditctl -e 0 raises audit-disabled (crit, with auditctl as the process)" \
+    wait_for 10 builtin_matches audit-disabled "priority=crit change=\"audit_enabled=0 old=1: .* comm=\"auditctl\" "
 check "a program loaded while audit was disabled is unseen within a scan interval (crit, identity=kernel)" \
     wait_for "$SCAN_WAIT" alert_matches unseen sys_dark "priority=crit op=UNSEEN .*created-by-uid=0 uid=0 auid=\? .* exe=\? .*identity=kernel lifetime=[0-9]+ms event=[0-9]+\.[0-9]{3}:0 "
 rm -f "$SYSTEM_ROOT${PIN_PREFIX}_dark"
