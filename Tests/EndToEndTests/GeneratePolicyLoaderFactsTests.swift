@@ -64,6 +64,9 @@ struct GeneratePolicyLoaderFactsTests {
         # allow op=load uid=0 exe=%learned_bpftool exe-package=bpftool exe-trusted=yes prog-type=?
 
         """))
+        // The README shows this suggestion.
+        let suggestion = try #require(text.split(separator: "\n").first { $0.hasPrefix("#!!!!   allow op=load uid=0 exe=%learned_bpftool ") })
+        #expect(try DocumentationTests.text("README.md").contains("\n  \(suggestion)\n"))
         // No package owns the capture's netmon: allowed by its path, and the comment says so.
         #expect(text.contains("#   exe-package=none: not package-owned; allowed by path only\n"))
         #expect(text.contains("\n%learned_netmon = /usr/local/libexec/bpfguard-capture/netmon\nallow op=load uid=0 exe=%learned_netmon prog-type=?\n"))
