@@ -6,9 +6,9 @@
 /// A group is proposed commented out, marked `#!!!!`, when it was seen fewer than
 /// `minCount` times or on fewer than `minDays` days, when it is a generic loader
 /// (`GenericLoaders`, with narrower rules to consider: `GenericLoaderSuggestion`), or when
-/// the base decides its loads above its guards. The output is a
-/// function of the learner's contents, the base text, the options and the directory facts
-/// alone: groups and lists are sorted, nothing depends on the order of hashing or the clock.
+/// the base decides its loads above its guards. The output is a function of the learner's
+/// contents, the base text, the options and the directory facts alone: groups and lists
+/// are sorted, nothing depends on the order of hashing or the clock.
 public enum PolicyGenerator {
     public struct Options: Sendable {
         /// Loads a group needs to be proposed uncommented.
