@@ -2,7 +2,8 @@ import BPFGuardAudit
 import BPFGuardCore
 
 /// `--generate-policy FILE…` (learning mode): reads saved audit logs through the same input
-/// path as `--replay`, files every load under the base policy's decision, examines the
+/// path as `--replay` (with `--lookup`, the programs in the kernel and the loaders'
+/// packages on this host), files every load under the base policy's decision, examines the
 /// directories of the candidate loaders on this host, and prints the proposed policy on
 /// standard output. Nothing is printed when a log cannot be read or the base is invalid.
 struct GeneratePolicyRunner {
@@ -24,8 +25,12 @@ struct GeneratePolicyRunner {
         if options.effectiveLookup {
             let scanner = KernelPrograms.loadHelperScanner()
             if scanner == nil { diagnostics.log(.warning, "no kernel symbol addresses in /proc/kallsyms: the helpers programs call stay unknown") }
-            // As with --replay: only the policy's local_node says which node= records are this host's.
-            lookups = KernelLookups(programs: KernelPrograms(scanner: scanner), configuredNode: loaded.policy.settings.localNode)
+            // As with --replay --lookup: only the policy's local_node says which node= records
+            // are this host's, and a loader's package and trust come from the file at its path
+            // on this host now (the loaders are long gone: no /proc).
+            let loaderFacts = LoaderFactsGatherer(databases: LoaderFactsGatherer.hostDatabases(), inspectsProcesses: false)
+            lookups = KernelLookups(programs: KernelPrograms(scanner: scanner), loaderFacts: loaderFacts,
+                                    configuredNode: loaded.policy.settings.localNode)
         }
         var learner = PolicyLearner(base: loaded.policy)
         let stream: AuditEventStream
@@ -57,7 +62,7 @@ struct GeneratePolicyRunner {
             return 1
         }
         let totals = learner.totals
-        let lookupSummary = lookups.map { " " + $0.programSummary } ?? ""
+        let lookupSummary = lookups.map { " " + $0.programSummary + ($0.loaderFacts.map { " " + $0.summary } ?? "") } ?? ""
         diagnostics.log(.info, "generate-policy: loads=\(totals.loads) unloads=\(totals.unloads) proposed=\(result.proposed)"
                         + " commented_out=\(result.commented) never_allowed=\(result.refused) malformed=\(stream.malformed)\(lookupSummary)")
         return 0

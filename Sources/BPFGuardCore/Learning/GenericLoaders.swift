@@ -1,6 +1,7 @@
 /// Loaders that run whatever they are told to: allowing one by its executable allows every
 /// program any script or command line makes it load. Learning mode proposes them commented
-/// out, with a `#!!!!` warning and a narrower rule to consider (by login uid or terminal).
+/// out, with a `#!!!!` warning and narrower rules to consider (by login uid, terminal and
+/// command line: `GenericLoaderSuggestion`).
 public enum GenericLoaders {
     /// File names, compared after a trailing version (`python3.11`, `perl5.36.0`) is removed.
     public static let names: Set<String> = [

@@ -80,6 +80,7 @@ enum LearnedPolicyText {
         if statistics.loads > statistics.unloads { programs.append("\(statistics.loads - statistics.unloads) still loaded at the end") }
         lines.append("#   " + programs.joined(separator: "; "))
         if statistics.nodes.count > 0 { lines.append("#   nodes \(list(statistics.nodes))") }
+        if let note = group.key.trust.note { lines.append("#   \(note)") }
         lines += group.notes.values.map { "#   \($0)" }
         return lines
     }

@@ -8,8 +8,12 @@ public enum LoadRefusal: Hashable, Sendable {
     case noExecutable
     /// `exe` is an in-memory file (`/memfd:…`): fileless malware.
     case memfdExecutable
-    /// `exe` ends in ` (deleted)`: the file was removed after it started.
+    /// `exe` ends in ` (deleted)`, or `exe-trusted=deleted`: the file was removed after it
+    /// started.
     case deletedExecutable
+    /// `exe-trusted=no` (known with `--lookup` only): the file at the path is not the one
+    /// its package installed — a replaced or modified binary.
+    case untrustedExecutable(package: String?)
     /// `exe` is not an absolute path.
     case relativeExecutable
     /// Under a directory anyone can write to, or a home directory (the prefix).
@@ -29,6 +33,9 @@ public enum LoadRefusal: Hashable, Sendable {
         case .noExecutable: "the SYSCALL record names no executable"
         case .memfdExecutable: "in-memory (memfd) executable"
         case .deletedExecutable: "deleted executable"
+        case .untrustedExecutable(let package):
+            "exe-trusted=no: not the file \(package.map { "package " + AlertEscaping.token(Array($0.utf8)) } ?? "its package") installed"
+                + " (replaced or modified)"
         case .relativeExecutable: "the executable is not an absolute path"
         case .writablePlace(let prefix): "in a world-writable place or home directory (\(prefix))"
         case .nonRootLoader: "non-root loader"
@@ -49,9 +56,10 @@ public enum LoaderSafety {
     /// kill processes (the shipped policy's `%dangerous_helpers`).
     public static let dangerousHelpers = ["bpf_probe_write_user", "bpf_override_return", "bpf_send_signal", "bpf_send_signal_thread"]
 
-    /// Every reason not to allow a load by `loader` of `program`, in a fixed order; empty
-    /// when the load may be proposed.
-    public static func refusals(loader: ProcessContext?, program: ProgramLookup) -> [LoadRefusal] {
+    /// Every reason not to allow a load by `loader` of `program`, whose executable kernel
+    /// lookups described by `facts` (nil without them), in a fixed order; empty when the load
+    /// may be proposed.
+    public static func refusals(loader: ProcessContext?, program: ProgramLookup, facts: LoaderFacts? = nil) -> [LoadRefusal] {
         guard let loader else { return [.noLoader] }
         var reasons: [LoadRefusal] = []
         if let exe = loader.exe {
@@ -67,6 +75,16 @@ public enum LoaderSafety {
             }
         } else {
             reasons.append(.noExecutable)
+        }
+        switch facts?.trust {
+        case .no?:
+            var package: String?
+            if case .named(let name) = facts?.package { package = name }
+            reasons.append(.untrustedExecutable(package: package))
+        case .deleted?:
+            if !reasons.contains(.deletedExecutable) { reasons.append(.deletedExecutable) }
+        default:
+            break
         }
         if loader.uid != 0 { reasons.append(.nonRootLoader) }
         if let helpers = program.info?.helpers, helpers.contains(where: dangerousHelpers.contains) {

@@ -1,17 +1,17 @@
 /// What makes loaders "alike" for learning mode: one group gets one set and one allow rule
 /// per operation in the generated policy.
 ///
-/// Today a group is an executable pattern (a path, or a versioned path's glob) and a program
-/// type. Where the package-trust fields plug in: with `exe-package` and `exe-trusted` known
-/// for a loader, they join this key (`package: String?`, `trusted: Bool?`), the executable
-/// moves from the key into the group's set (every executable of one package in one set),
-/// and the rules gain `exe-package=` and `exe-trusted=yes` conditions (see
-/// `PolicyGenerator.ruleText`).
-// TODO(exe-package/exe-trusted): add them to this key once those policy fields are on main.
+/// A group is an executable pattern (a path, or a versioned path's glob), a program type
+/// (with `--lookup`), and what `--lookup` found out about the executable's package and
+/// trust (`LearnedPackageTrust`): loads of one path that ran the packaged file and loads
+/// that ran something else are different loaders. A trusted group's rules require
+/// `exe-package=` and `exe-trusted=yes` (see `PolicyGenerator.ruleText`). The executable
+/// stays in the key, so a set holds one pattern and every group keeps its own statistics.
 public struct LoaderGroupKey: Hashable, Sendable {
     /// The executable pattern: a literal path, or a glob from `VersionedPathGlobs`.
     public var executable: [Glob.Element]
     public var programType: LearnedProgramType
+    public var trust: LearnedPackageTrust = .notLookedUp
 
     /// The pattern as the policy writes it.
     public var executableText: String { PolicyValueText.pattern(executable) }
@@ -64,7 +64,7 @@ public struct LoaderGroup: Sendable {
                     notes.append("globbed: \(match.entry.rawValue)")
                 }
             }
-            let groupKey = LoaderGroupKey(executable: pattern, programType: key.programType)
+            let groupKey = LoaderGroupKey(executable: pattern, programType: key.programType, trust: key.trust)
             var group = groups[groupKey] ?? LoaderGroup(key: groupKey)
             group.executables.insert(AlertEscaping.quoted(exe))
             group.statistics.merge(observation.statistics)
@@ -75,7 +75,9 @@ public struct LoaderGroup: Sendable {
             if GenericLoaders.isGeneric(exe) { group.isGeneric = true }
             groups[groupKey] = group
         }
-        let sorted = groups.values.sorted { ($0.key.executableText, $0.key.programType) < ($1.key.executableText, $1.key.programType) }
+        let sorted = groups.values.sorted {
+            ($0.key.executableText, $0.key.programType, $0.key.trust) < ($1.key.executableText, $1.key.programType, $1.key.trust)
+        }
         return (sorted, refused)
     }
 

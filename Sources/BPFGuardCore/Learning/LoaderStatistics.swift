@@ -14,6 +14,8 @@ public struct LoaderStatistics: Hashable, Sendable {
     public private(set) var auids = SmallestValues<UInt32>(limit: 8)
     public private(set) var ttys = SmallestValues<String>(limit: 4)
     public private(set) var comms = SmallestValues<String>(limit: 4)
+    /// The loaders' command lines (for the narrower rule of a generic loader).
+    public private(set) var commandLines = CommandLineSummary()
     public private(set) var programTypes = SmallestValues<String>(limit: 8)
     public private(set) var programNames = SmallestValues<String>(limit: 5)
     public private(set) var nodes = SmallestValues<String>(limit: 8)
@@ -30,6 +32,7 @@ public struct LoaderStatistics: Hashable, Sendable {
             if let auid = loader.auid { auids.insert(auid) }
             if let tty = loader.tty { ttys.insert(AlertEscaping.quoted(tty)) }
             if let comm = loader.comm { comms.insert(AlertEscaping.quoted(comm)) }
+            commandLines.add(loader.cmdline)
         }
         if let info = program.info {
             programTypes.insert(info.type.name)
@@ -53,6 +56,7 @@ public struct LoaderStatistics: Hashable, Sendable {
         auids.merge(other.auids)
         ttys.merge(other.ttys)
         comms.merge(other.comms)
+        commandLines.merge(other.commandLines)
         programTypes.merge(other.programTypes)
         programNames.merge(other.programNames)
         nodes.merge(other.nodes)

@@ -5,9 +5,10 @@
 ///
 /// A group is proposed commented out, marked `#!!!!`, when it was seen fewer than
 /// `minCount` times or on fewer than `minDays` days, when it is a generic loader
-/// (`GenericLoaders`), or when the base decides its loads above its guards. The output is a
-/// function of the learner's contents, the base text, the options and the directory facts
-/// alone: groups and lists are sorted, nothing depends on the order of hashing or the clock.
+/// (`GenericLoaders`, with narrower rules to consider: `GenericLoaderSuggestion`), or when
+/// the base decides its loads above its guards. The output is a function of the learner's
+/// contents, the base text, the options and the directory facts alone: groups and lists
+/// are sorted, nothing depends on the order of hashing or the clock.
 public enum PolicyGenerator {
     public struct Options: Sendable {
         /// Loads a group needs to be proposed uncommented.
@@ -82,10 +83,7 @@ public enum PolicyGenerator {
                 warnings.append("#!!!! review: seen \(LearnedPolicyText.count(statistics.loads, "time")) on \(LearnedPolicyText.count(statistics.days, "day")),"
                                 + " \(tooFew.joined(separator: " and "))")
             }
-            if group.isGeneric {
-                warnings.append("#!!!! generic loader: allowing it allows whatever a script or command line makes it load; narrow the rule:")
-                warnings.append("#!!!!   \(ruleText(.load, setName: name, group: group, narrowed: true))")
-            }
+            if group.isGeneric { warnings += GenericLoaderSuggestion.lines(setName: name, group: group) }
             let unloadAlerts = group.unloadAlerts.sorted()
             let kept = unloadAlerts.filter { $0 < unloadInsertion }
             var unloadNotes: [String] = []
@@ -112,24 +110,15 @@ public enum PolicyGenerator {
 
     // MARK: - Rules
 
-    /// `allow op=load uid=0 exe=%SET [prog-type=T]`; `narrowed` adds the login uid and
-    /// terminal when the group was seen with one of each.
-    // TODO(cmdline): with the `cmdline` field (issue 9), suggest the command line too.
-    static func ruleText(_ operation: BPFOperation, setName: String, group: LoaderGroup, narrowed: Bool = false) -> String {
+    /// `allow op=load uid=0 exe=%SET [exe-package=P exe-trusted=yes] [prog-type=T] [EXTRA…]`:
+    /// the package and trust when every load of the group ran its package's file
+    /// (`LearnedPackageTrust`); `extra` narrows a generic loader's rule
+    /// (`GenericLoaderSuggestion`).
+    static func ruleText(_ operation: BPFOperation, setName: String, group: LoaderGroup, extra: [String] = []) -> String {
         var words = ["allow", "op=\(operation == .load ? "load" : "unload")", "uid=0", "exe=%\(setName)"]
+        words += group.key.trust.conditions
         if let condition = group.key.programType.condition { words.append(condition) }
-        if narrowed {
-            let statistics = group.statistics
-            if statistics.auids.count == 1, !statistics.auids.overflowed {
-                words.append("auid=\(LearnedPolicyText.auditID(statistics.auids.values[0]))")
-            } else {
-                words.append("auid=LOGIN-UID")
-            }
-            if statistics.ttys.count == 1, !statistics.ttys.overflowed, statistics.ttys.values[0] != "\"(none)\"" {
-                words.append("tty=\(statistics.ttys.values[0])")
-            }
-        }
-        return words.joined(separator: " ")
+        return (words + extra).joined(separator: " ")
     }
 
     static func loadBlock(_ proposals: [Proposal]) -> [String] {

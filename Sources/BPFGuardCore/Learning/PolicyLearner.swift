@@ -1,8 +1,9 @@
 /// The learning pass of `--generate-policy`: every BPF event of the logs goes through the
 /// rule engine with the base policy, as with `--replay` (same program table, lifetimes and
-/// decisions), and each load and unload is filed under its loader — its executable and
-/// program type — and what became of it: allowed by the base already, never to be allowed
-/// (with why), or a candidate for a learned allow rule.
+/// decisions), and each load and unload is filed under its loader — its executable,
+/// program type and, with `--lookup`, its package and trust — and what became of it:
+/// allowed by the base already, never to be allowed (with why), or a candidate for a
+/// learned allow rule.
 ///
 /// Pure: the events come from the executable's audit event stream; the host facts the
 /// generator needs later (directories) are asked for by value.
@@ -14,12 +15,16 @@ public struct PolicyLearner: Sendable {
         case candidate
     }
 
-    /// Loads are filed by executable, program type and disposition.
+    /// Loads are filed by executable, program type and disposition; candidates also by what
+    /// kernel lookups said of the executable's package and trust.
     public struct ObservationKey: Hashable, Sendable {
         /// nil: the load had no loader, or its loader no executable.
         public var executable: [UInt8]?
         public var programType: LearnedProgramType
         public var disposition: Disposition
+        /// `notLookedUp` for the loads that are not candidates: their listing in the header
+        /// says why they are not proposed, and the refusals already name a bad trust.
+        public var trust: LearnedPackageTrust = .notLookedUp
     }
 
     public struct Observation: Hashable, Sendable {
@@ -72,7 +77,7 @@ public struct PolicyLearner: Sendable {
             }
             // The program's LOAD is filed by what the base decided for it: decide it again.
             let load = RuleSubject(event: BPFEvent(operation: .load, programID: event.programID, node: event.node, timestamp: event.timestamp, process: loader),
-                                   loader: loader, program: subject.program, identity: subject.identity)
+                                   loader: loader, program: subject.program, identity: subject.identity, facts: subject.facts)
             let key = Self.key(load, loadDecision: base.evaluate(load), base: base)
             guard var observation = observations[key] else { return }
             observation.statistics.recordUnload(event, lifetimeMilliseconds: subject.lifetimeMilliseconds)
@@ -89,7 +94,7 @@ public struct PolicyLearner: Sendable {
     /// Where a load is filed.
     static func key(_ subject: RuleSubject, loadDecision: Decision, base: Policy) -> ObservationKey {
         let disposition: Disposition
-        let refusals = LoaderSafety.refusals(loader: subject.loader, program: subject.program)
+        let refusals = LoaderSafety.refusals(loader: subject.loader, program: subject.program, facts: subject.facts)
         if loadDecision.alert == nil {
             disposition = .allowedByBase
         } else if !refusals.isEmpty {
@@ -99,6 +104,7 @@ public struct PolicyLearner: Sendable {
         } else {
             disposition = .candidate
         }
-        return ObservationKey(executable: subject.loader?.exe, programType: LearnedProgramType(subject.program), disposition: disposition)
+        return ObservationKey(executable: subject.loader?.exe, programType: LearnedProgramType(subject.program), disposition: disposition,
+                              trust: disposition == .candidate ? LearnedPackageTrust(subject.facts) : .notLookedUp)
     }
 }
