@@ -45,7 +45,7 @@ struct GeneratePolicyLoaderFactsTests {
     static func replay(_ policy: String, _ extra: [String]) -> [String] {
         let run = ChildProcess.run([Paths.plugin, "--policy", policy] + extra + ["--replay"] + logs)
         #expect(run.exitStatus == 0, "\(run.stderrText)")
-        return run.stdoutLines
+        return run.policyAlertLines
     }
 
     @Test func packagedLoadersAreLearnedWithTheirPackageAndTrust() throws {
