@@ -94,7 +94,7 @@ public struct PolicyParser {
                     last = next
                     continuation.append(last)
                 }
-                if let definition = parseSet(line, continuation: continuation, existing: sets) {
+                if let definition = parseSet(line, continuation: continuation, existing: &sets) {
                     sets[definition.name] = definition
                     setOrder.append(definition.name)
                 }
@@ -149,7 +149,9 @@ public struct PolicyParser {
         }
     }
 
-    private mutating func parseSet(_ line: PolicyLexer.Line, continuation: [PolicyLexer.Line], existing: [String: SetDefinition]) -> SetDefinition? {
+    /// `existing`: the sets defined above; those this one includes (`%NAME` unquoted as a
+    /// member) are marked used.
+    private mutating func parseSet(_ line: PolicyLexer.Line, continuation: [PolicyLexer.Line], existing: inout [String: SetDefinition]) -> SetDefinition? {
         guard let equals = unquotedEquals(in: line.bytes) else {
             error(line.number, 1, "expected '=' after the set name: %NAME = V1, V2, …")
             return nil
@@ -189,6 +191,20 @@ public struct PolicyParser {
                 if item.bytes.isEmpty {
                     if items.count > 1 || !isLastPiece || pieceIndex > 0 {
                         error(piece.line.number, item.column, "empty member in set '%\(name)'")
+                        valid = false
+                    }
+                } else if item.bytes.first == UInt8(ascii: "%") {
+                    // Another set, defined above: its members, in its place.
+                    let included = String(decoding: item.bytes.dropFirst(), as: UTF8.self)
+                    if included == name {
+                        error(piece.line.number, item.column, "set '%\(name)' cannot include itself")
+                        valid = false
+                    } else if let other = existing[included] {
+                        existing[included]?.used = true
+                        members += other.members
+                    } else {
+                        error(piece.line.number, item.column,
+                              "undefined set '%\(included)' in set '%\(name)' (a set includes only sets defined above it; write a value beginning with '%' quoted)")
                         valid = false
                     }
                 } else {

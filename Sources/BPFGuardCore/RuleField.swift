@@ -7,6 +7,7 @@ public enum RuleField: String, Sendable, CaseIterable {
     case progTag = "prog-tag"
     case helpers
     case createdByUID = "created-by-uid"
+    case info
     case node
     case uid, auid, euid, gid, pid, ppid, ses, tty, comm, exe
     case exePackage = "exe-package"
@@ -53,7 +54,7 @@ public enum RuleField: String, Sendable, CaseIterable {
         case .gid: .groupID
         case .auid: .auditID(allowsUserNames: true)
         case .ses: .auditID(allowsUserNames: false)
-        case .node, .tty, .comm, .exe, .key, .syscall, .unloaderComm, .unloaderExe, .progType, .progName, .progTag, .identity: .string
+        case .node, .tty, .comm, .exe, .key, .syscall, .unloaderComm, .unloaderExe, .progType, .progName, .progTag, .identity, .info: .string
         case .exePackage, .exeTrusted, .cmdline, .container: .string
         case .helpers: .names
         case .lifetime: .duration

@@ -42,6 +42,15 @@ public struct RuleSubject: Sendable {
         case .progTag: return program.info.map { .bytes(Array($0.tag.utf8)) }
         case .helpers: return program.info?.helpers.map { .list($0.map { Array($0.utf8) }) }
         case .createdByUID: return program.info.map { .number(UInt64($0.createdByUID)) }
+        case .info:
+            // What the lookup found: the program (`found`), none because it was already
+            // unloaded (`gone`: libbpf's probes live for microseconds), or an error.
+            switch program {
+            case .notDone: return nil
+            case .found: return .bytes(Array("found".utf8))
+            case .gone: return .bytes(Array("gone".utf8))
+            case .failed: return .bytes(Array("error".utf8))
+            }
         case .identity: return identity.map { .bytes(Array($0.rawValue.utf8)) }
         case .holders: return number(holders)
         case .node: return event.node.map { .bytes(Array($0.utf8)) }

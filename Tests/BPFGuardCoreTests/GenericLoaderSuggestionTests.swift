@@ -64,7 +64,7 @@ import Testing
         #expect(parse(text).diagnostics.isEmpty)
         // In force: the loads it was learned from pass, another command line of bpftool does not.
         let other = Learning.program(9, by: Self.bpftool("bpftool prog load evil.o /sys/fs/bpf/x"), at: 1_795_946_000)
-        #expect(try Self.alertsUnderSuggestion(text, Self.events(seen) + other) == ["unknown-exe 9"])
+        #expect(try Self.alertsUnderSuggestion(text, Self.events(seen) + other) == ["bpftool-load 9"])
     }
 
     @Test func manyCommandLinesWithCommonArgumentsGetAGlobAfterThem() throws {
@@ -73,7 +73,7 @@ import Testing
         #expect(Self.suggestions(text) == ["allow op=load uid=0 exe=%learned_bpftool auid=unset cmdline=\"bpftool prog load /usr/lib/agent/probe.o *\""])
         let outside = Learning.program(9, by: Self.bpftool("bpftool prog load /tmp/evil.o /sys/fs/bpf/probe1"), at: 1_795_946_000)
             + Learning.program(10, by: Self.bpftool("bpftool prog load /usr/lib/agent/probe.ox"), at: 1_795_946_001)
-        #expect(try Self.alertsUnderSuggestion(text, Self.events(seen) + outside) == ["unknown-exe 9", "unknown-exe 10"])
+        #expect(try Self.alertsUnderSuggestion(text, Self.events(seen) + outside) == ["bpftool-load 9", "bpftool-load 10"])
 
         // A load whose command line is the common arguments alone gets its exact rule too.
         seen.append("bpftool prog load /usr/lib/agent/probe.o")
@@ -105,7 +105,7 @@ import Testing
         let text = try Self.generated(events)
         #expect(Self.suggestions(text) == ["allow op=load uid=0 exe=%learned_bpftool tty=\"pts1\" cmdline=\"bpftool prog show\""])
         #expect(text.contains("#!!!!   (2 loads came without a command line (no PROCTITLE record): a cmdline rule does not match them)\n"))
-        #expect(try Self.alertsUnderSuggestion(text, events) == ["unknown-exe 2", "unknown-exe 4"])
+        #expect(try Self.alertsUnderSuggestion(text, events) == ["bpftool-load 2", "bpftool-load 4"])
     }
 
     @Test func commandLineBytesAreWrittenAsValuesThatCannotForgeAnything() throws {
@@ -125,7 +125,7 @@ import Testing
             // A `*` or `?` in the command line is literal: one more byte does not match.
             var longer = loader
             longer.cmdline = text + [UInt8(ascii: "x")]
-            #expect(try Self.alertsUnderSuggestion(generated, events + Learning.program(9, by: longer, at: 1_795_946_000)) == ["unknown-exe 9"])
+            #expect(try Self.alertsUnderSuggestion(generated, events + Learning.program(9, by: longer, at: 1_795_946_000)) == ["bpftool-load 9"])
         }
     }
 

@@ -46,8 +46,8 @@ import Testing
         #expect(parsed.diagnostics.isEmpty, "\(parsed.diagnostics)")
         let learned = try #require(parsed.policy)
         let base = try Learning.policy(Learning.shippedPolicyText)
-        #expect(Self.alerts(events, policy: base, lookups) == ["unknown-exe 1", "unknown-exe 2", "unknown-exe 3", "unknown-exe 4"])
-        #expect(Self.alerts(events, policy: learned, lookups) == ["unknown-exe 4"])
+        #expect(Self.alerts(events, policy: base, lookups) == ["unknown-exe 1", "unknown-exe 2", "unknown-exe 3", "replaced-exe 4"])
+        #expect(Self.alerts(events, policy: learned, lookups) == ["replaced-exe 4"])
         // Replayed without lookups (trust unknown), the learned rule allows nothing.
         #expect(Self.alerts(events, policy: learned, { _ in nil }).count == 4)
     }
@@ -75,7 +75,7 @@ import Testing
         for (facts, note) in cases {
             let text = Learning.text(Learning.generate(try Learning.learner(Self.events(3), enrichment: Self.enrichment { _ in facts })))
             #expect(text.contains("#   \(note)\n%learned_agentd = /usr/sbin/agentd\nallow op=load uid=0 exe=%learned_agentd\n"), "\(facts)")
-            #expect(!text.contains("exe-trusted=yes"))
+            #expect(!text.contains("exe=%learned_agentd exe-package"), "no package conditions in the learned rule")
         }
     }
 

@@ -81,7 +81,10 @@ import Testing
             #expect(persisting(generic)?.0 == "persist-generic-loader", "\(generic)")
         }
         for known in ["/usr/lib/systemd/systemd", "/usr/bin/runc", "/usr/bin/crun", "/usr/bin/cilium-agent"] {
-            #expect(persisting(known) == nil, "\(known) keeps programs by design")
+            let verified = RuleSubject(event: Self.subject(.persist).event, loader: process(exe: known), lifetimeMilliseconds: 1500,
+                                       facts: LoaderFacts(package: .named("pkg"), trust: .yes, container: .no))
+            #expect(policy.evaluate(verified).alert == nil, "\(known) keeps programs by design, with its package's bytes")
+            #expect(persisting(known)?.0 == "persist-unknown-exe", "\(known) by its path alone")
         }
         #expect(persisting("/opt/vendor/agent")?.0 == "persist-unknown-exe")
         #expect(persisting("/tmp/x")?.0 == "persist-writable-dir-exe")

@@ -85,6 +85,25 @@ import Testing
         #expect(decide(policy, RuleSubject(event: load(1, by: nil), loader: nil)) == "outsider", "an unknown uid is not a member")
     }
 
+    @Test func aSetIncludesSetsDefinedAboveIt() throws {
+        let policy = try compiledPolicy("""
+        %bpftool = /usr/sbin/bpftool
+        %generic = %bpftool, /usr/bin/ip, "%literal"
+        alert generic exe=%generic
+        """)
+        #expect(decide(policy, RuleSubject(event: load(1), loader: process(exe: "/usr/sbin/bpftool"))) == "generic", "the included set's member")
+        #expect(decide(policy, RuleSubject(event: load(1), loader: process(exe: "/usr/bin/ip"))) == "generic")
+        #expect(decide(policy, RuleSubject(event: load(1), loader: process(exe: "%literal"))) == "generic", "a quoted % is a value")
+        #expect(decide(policy, RuleSubject(event: load(1), loader: process(exe: "%bpftool"))) == nil, "not the literal '%bpftool'")
+        #expect(parse("%a = /x\n%b = %a\nalert t exe=%b\n").diagnostics.isEmpty, "an included set counts as used")
+
+        let undefined = parse("%b = %a, /y\nalert t exe=%b\n")
+        #expect(undefined.diagnostics.map(\.description) == [
+            "test.policy:1:6: error: undefined set '%a' in set '%b' (a set includes only sets defined above it; write a value beginning with '%' quoted)",
+        ])
+        #expect(parse("%b = /y, %b\nalert t exe=%b\n").diagnostics.first?.description == "test.policy:1:10: error: set '%b' cannot include itself")
+    }
+
     @Test func globs() throws {
         let policy = try compiledPolicy("""
         alert tmp exe=/tmp/*

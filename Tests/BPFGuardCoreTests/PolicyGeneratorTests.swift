@@ -7,8 +7,16 @@ import Testing
 @Suite struct PolicyGeneratorTests {
     static let netmon = process(exe: "/usr/local/libexec/bpfguard-capture/netmon")
 
+    /// What lookups said of bpftool's load (program 8): package-verified, and unloaded before
+    /// the lookup, as its feature probes are. The shipped policy allows that; nothing else
+    /// here is looked up.
+    static func mixedEnrichment(_ event: BPFEvent) -> Engine.Enrichment? {
+        guard event.programID == 8, event.operation == .load else { return nil }
+        return Engine.Enrichment(program: .gone, loaderFacts: LoaderFacts(package: .named("bpftool"), trust: .yes, container: .no))
+    }
+
     /// Loads by a known agent, a /tmp loader, a non-root loader, a deleted executable, a
-    /// standalone record and bpftool (allowed by the shipped policy).
+    /// standalone record and bpftool (allowed by the shipped policy on its facts).
     static let mixed: [BPFEvent] = {
         var events: [BPFEvent] = []
         events += Learning.program(1, by: netmon, at: 1_795_945_910, lifetime: 1500)
@@ -23,7 +31,7 @@ import Testing
     }()
 
     @Test func proposesWhatTheBaseAlertsOnAndNothingUnsafe() throws {
-        let result = Learning.generate(try Learning.learner(Self.mixed))
+        let result = Learning.generate(try Learning.learner(Self.mixed, enrichment: Self.mixedEnrichment))
         let text = Learning.text(result)
         #expect(result.proposed == 1 && result.commented == 0 && result.refused == 4)
         #expect(text.contains("\n%learned_netmon = /usr/local/libexec/bpfguard-capture/netmon\nallow op=load uid=0 exe=%learned_netmon\n"))
@@ -34,7 +42,7 @@ import Testing
         #expect(text.contains("#   \"/usr/local/sbin/capbpf\": 1 load by uid 65534: non-root loader\n"))
         #expect(text.contains("#   \"/usr/local/sbin/vanish (deleted)\": 1 load: deleted executable\n"))
         #expect(text.contains("#   (unknown executable): 1 load: no loader: the BPF record came without its SYSCALL record\n"))
-        #expect(text.contains("# Already allowed by the base policy:\n#   \"/usr/sbin/bpftool\": 1 load\n"))
+        #expect(text.contains("# Already allowed by the base policy:\n#   \"/usr/sbin/bpftool\" (program type unknown): 1 load\n"))
 
         // It compiles without warnings, silences netmon and nothing else.
         let parsed = parse(text)
@@ -42,9 +50,10 @@ import Testing
         let learned = try #require(parsed.policy)
         let before = Learning.alerts(Self.mixed, policy: try Learning.policy(Learning.shippedPolicyText))
         let after = Learning.alerts(Self.mixed, policy: learned)
+        // (Replayed without facts, bpftool is not trusted: bpftool-load, short-lived.)
         #expect(before == ["unknown-exe", "unknown-exe", "short-lived", "unknown-exe", "writable-dir-exe", "short-lived",
-                           "unexpected-uid", "deleted-exe", "unexpected-uid"])
-        #expect(after == ["writable-dir-exe", "short-lived", "unexpected-uid", "deleted-exe", "unexpected-uid"])
+                           "unexpected-uid", "deleted-exe", "unexpected-uid", "bpftool-load", "short-lived"])
+        #expect(after == ["writable-dir-exe", "short-lived", "unexpected-uid", "deleted-exe", "unexpected-uid", "bpftool-load", "short-lived"])
     }
 
     @Test func thresholdsCommentGroupsOutForReview() throws {
@@ -181,7 +190,7 @@ import Testing
     }
 
     @Test func nothingToPropose() throws {
-        let onlyRefused = Learning.generate(try Learning.learner(Array(Self.mixed[6...])))
+        let onlyRefused = Learning.generate(try Learning.learner(Array(Self.mixed[6...]), enrichment: Self.mixedEnrichment))
         #expect(onlyRefused.proposed + onlyRefused.commented == 0)
         let text = Learning.text(onlyRefused)
         #expect(text.contains("# Nothing to propose: every load is allowed by the base policy already, or is never allowed (below).\n"))

@@ -13,7 +13,7 @@ import Testing
 
     @Test func unknownFieldNamesTheKnownFields() {
         let message = onlyError("allow op=load exe_path=/usr/bin/x\n")
-        #expect(message.hasPrefix("test.policy:1:15: error: unknown field 'exe_path' (known fields: op, prog-id, prog-type, prog-name, prog-tag, helpers, created-by-uid, node, uid,"))
+        #expect(message.hasPrefix("test.policy:1:15: error: unknown field 'exe_path' (known fields: op, prog-id, prog-type, prog-name, prog-tag, helpers, created-by-uid, info, node, uid,"))
         #expect(message.contains("unloader-exe"))
     }
 

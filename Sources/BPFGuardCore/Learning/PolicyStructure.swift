@@ -2,11 +2,12 @@
 ///
 /// Some alerts must stay above every learned allow, or a learned loader would escape them:
 /// the "guards" — alert rules that test who loaded (`uid`, `euid`, `gid`, `auid`, `ses`,
-/// `identity`, `created-by-uid`), what the program calls (`helpers`), or whose `exe`,
-/// `comm` or `unloader-exe` `=` value matches a deleted, in-memory or world-writable
+/// `identity`, `created-by-uid`), what the program calls (`helpers`), whether the file is
+/// the one its package installed (`exe-trusted`), or whose `exe`, `comm` or `unloader-exe`
+/// `=` value matches a deleted, in-memory, world-writable or unnamed (`<too_long>`)
 /// location. Learned allows for an operation go just above the first alert rule for that
-/// operation below its last guard (in the shipped policy: loads above
-/// `tracing-unknown-exe`, after the shipped allows; unloads above `short-lived`).
+/// operation below its last guard (in the shipped policy: loads above `bpftool-load`, after
+/// the probe allows; unloads above `short-lived`).
 public struct PolicyStructure: Sendable {
     public let policy: Policy
 
@@ -14,14 +15,14 @@ public struct PolicyStructure: Sendable {
         self.policy = policy
     }
 
-    static let guardFields: Set<RuleField> = [.uid, .euid, .gid, .auid, .ses, .identity, .createdByUID, .helpers]
+    static let guardFields: Set<RuleField> = [.uid, .euid, .gid, .auid, .ses, .identity, .createdByUID, .helpers, .exeTrusted]
     static let locationFields: Set<RuleField> = [.exe, .comm, .unloaderExe]
 
     /// Paths a guard's location test is tried on: they stand for the places the safety
     /// rules refuse.
     static let refusedLocations: [[UInt8]] = [
         "/tmp/x", "/var/tmp/x", "/dev/shm/x", "/run/user/0/x", "/home/user/x", "/root/x",
-        "/usr/bin/x (deleted)", "/memfd:x (deleted)", "/memfd:x",
+        "/usr/bin/x (deleted)", "/memfd:x (deleted)", "/memfd:x", "<too_long>",
     ].map { Array($0.utf8) }
     static let systemLocation = Array("/usr/sbin/x".utf8)
 
