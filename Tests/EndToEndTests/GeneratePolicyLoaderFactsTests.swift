@@ -26,12 +26,28 @@ enum PackagedBPFTool {
 struct GeneratePolicyLoaderFactsTests {
     static let logs = [Paths.fixture("captured/root-known-loader.log"), Paths.fixture("captured/system-path.log")]
 
-    /// The shipped policy without its allow rule for bpftool's loads.
+    /// The shipped policy without its allow rules for bpftool's feature probe and libbpf's
+    /// probes, so that bpftool's loads are there to learn.
     static func baseWithoutBPFTools() throws -> String {
-        let shipped = String(decoding: try readFile(GeneratePolicyTests.shipped), as: UTF8.self)
-        let line = "allow                   op=load exe=%bpf_tools\n"
-        #expect(shipped.contains(line))
-        return temporaryFile(shipped.replacing(line, with: ""), name: "base")
+        var shipped = String(decoding: try readFile(GeneratePolicyTests.shipped), as: UTF8.self)
+        for line in ["allow                   op=load exe=%bpftool exe-trusted=yes cmdline=%bpftool_probe\n",
+                     "allow                   op=load exe-trusted=yes info=gone\n",
+                     "allow                   op=load exe-trusted=yes prog-name=%probe_names\n",
+                     "%probe_names = \"\", libbpf_nametest\n", "%bpftool_probe = \"bpftool feature*\", \"*/bpftool feature*\"\n"] {
+            #expect(shipped.contains(line))
+            shipped = shipped.replacing(line, with: "")
+        }
+        return temporaryFile(shipped, name: "base")
+    }
+
+    /// The learned blocks of a generated policy (the base policy's own text left out).
+    static func learnedBlocks(_ text: String) -> String {
+        var blocks = "", inside = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# ==== ") { inside = !line.hasPrefix("# ==== end of learned") }
+            if inside { blocks += line + "\n" }
+        }
+        return blocks
     }
 
     /// The policy at `path` with the suggested narrower rules and the groups' sets put in
@@ -101,7 +117,8 @@ struct GeneratePolicyLoaderFactsTests {
         let base = try Self.baseWithoutBPFTools()
         defer { unlink(base) }
         let text = GeneratePolicyTests.generate(Self.logs, base: base).stdoutText
-        #expect(!text.contains("exe-package") && !text.contains("exe-trusted"))
+        let learned = Self.learnedBlocks(text)
+        #expect(learned.contains("%learned_bpftool") && !learned.contains("exe-package") && !learned.contains("exe-trusted"))
         #expect(text.contains("#!!!!   allow op=load uid=0 exe=%learned_bpftool auid=unset cmdline=\"/usr/sbin/bpftool feature probe kernel\"\n"))
         #expect(text.contains("\nallow op=load uid=0 exe=%learned_netmon\n"))
     }
