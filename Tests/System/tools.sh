@@ -52,6 +52,7 @@ cleanup() {
     restore_audit_state "$WORK"
     stop_rsyslog
     ip link del "$LINK" >/dev/null 2>&1
+    cp "$LOG" /tmp/bpfguard-tools-last.log 2>/dev/null  # for a look after a failure
     rm -f "$COPY" "$PIN" "$SNIPPET" "$LOG"
     if [ "$package_was_installed" -eq 0 ]; then dpkg --purge audisp-bpfguard >/dev/null 2>&1; fi
     [ "$bpffs_was_mounted" -eq 0 ] && umount "$BPFFS" >/dev/null 2>&1
@@ -95,10 +96,16 @@ ip link add "$LINK" type veth peer name "${LINK}p" || bad "a veth pair for ip an
 
 # The plugin's policy alert lines (built-in ones about audit itself left out).
 alert_lines() { grep -a -- "audisp-bpfguard\[[0-9]*\]: alert=" "$LOG" 2>/dev/null | grep -v " rule=builtin$"; }
-# session COMMAND…: runs it as a root administrator's login session would (loginuid 0).
-session() { bash -c 'echo 0 >/proc/self/loginuid && exec "$@"' session "$@"; }
-# lines_since MARK: the alert lines that arrived after MARK lines.
-lines_since() { alert_lines | tail -n +"$(($1 + 1))"; }
+# session COMMAND…: runs it as in a root administrator's login session (loginuid 0, set as
+# pam_loginuid does, in a process that then forks the command: the kernel keeps the
+# PROCTITLE it recorded for a task across exec, so an exec would give the command bash's).
+session() { bash -c 'echo 0 >/proc/self/loginuid && "$@"' session "$@"; }
+# no_session COMMAND…: the same outside any session (loginuid unset), as a service or a
+# cron job runs, whatever session this test itself runs in.
+no_session() { bash -c 'echo 4294967295 >/proc/self/loginuid && "$@"' no_session "$@"; }
+# lines_since MARK EXE: the alert lines that arrived after MARK lines, of loads by EXE (other
+# programs loaded on the machine meanwhile are not counted).
+lines_since() { alert_lines | tail -n +"$(($1 + 1))" | grep -F -- " exe=\"$2\" "; }
 labels_of() { sed -E 's/.*: alert=([^ ]+) priority=([^ ]+) .*/\1 (\2)/' | sort | uniq -c | awk '{ $1 = $1 "x"; print }' | paste -sd ',' - | sed 's/,/, /g'; }
 # A run settles: nothing new for 3 s (LOADs and UNLOADs are alerted at once; fold windows
 # do not matter for runs of at most fold_burst lines).
@@ -112,9 +119,9 @@ settle() {
         [ "$after" -eq "$before" ] && return 0
     done
 }
-# record NAME MARK: prints the README table's line for the run and sets run_lines.
+# record NAME MARK EXE: prints the README table's line for the run and sets run_lines.
 record() {
-    run_lines=$(lines_since "$2")
+    run_lines=$(lines_since "$2" "$3")
     run_count=$(printf '%s' "$run_lines" | grep -c . || true)
     printf 'table: | %s | %s | %s |\n' "$1" "$run_count" "$(printf '%s\n' "$run_lines" | grep . | labels_of)"
 }
@@ -130,38 +137,38 @@ SCAN_WAIT=25
 note "a root administrator's runs (login session, package-verified tools)"
 mark=$(alert_lines | wc -l)
 session runqlat 1 1 >/dev/null; settle
-record "\`runqlat 1 1\`" "$mark"
+record "\`runqlat 1 1\`" "$mark" /usr/sbin/runqlat
 check "runqlat (libbpf-tools, 10 loads with libbpf's probes): at most one line, notice or below" at_most_one_notice
 
 mark=$(alert_lines | wc -l)
 session biolatency 1 1 >/dev/null; settle
-record "\`biolatency 1 1\`" "$mark"
+record "\`biolatency 1 1\`" "$mark" /usr/sbin/biolatency
 check "biolatency: at most one line, notice or below" at_most_one_notice
 
 mark=$(alert_lines | wc -l)
 session hardirqs 1 1 >/dev/null; settle
-record "\`hardirqs 1 1\`" "$mark"
+record "\`hardirqs 1 1\`" "$mark" /usr/sbin/hardirqs
 check "hardirqs: at most one line, notice or below" at_most_one_notice
 
 mark=$(alert_lines | wc -l)
 session bpftrace -e 'tracepoint:sched:sched_process_exec { @[comm] = count(); } interval:s:1 { exit(); }' >/dev/null 2>&1; settle
-record "\`bpftrace -e 'tracepoint:sched:sched_process_exec { … }'\`" "$mark"
+record "\`bpftrace -e 'tracepoint:sched:sched_process_exec { … }'\`" "$mark" /usr/bin/bpftrace
 check "bpftrace with a sched tracepoint: at most one line, notice or below" at_most_one_notice
 
 mark=$(alert_lines | wc -l)
 session bpftool feature probe kernel >/dev/null 2>&1; settle
-record "\`bpftool feature probe kernel\` (383 probe programs)" "$mark"
+record "\`bpftool feature probe kernel\` (383 probe programs)" "$mark" /usr/sbin/bpftool
 check "bpftool's feature probe (dangerous helpers among its probes): no line" test "$run_count" -eq 0
 
 mark=$(alert_lines | wc -l)
 session ip link set dev "$LINK" xdpgeneric obj "$WORK/xdp.o" sec xdp || bad "ip attaches the XDP program"
 check "ip's XDP program, attached after ip exits, is one persist line" wait_for "$SCAN_WAIT" persisted persist-network-attach tools_xdp_pass
 settle
-record "\`ip link set dev … xdpgeneric obj prog.o sec xdp\` (the program stays attached)" "$mark"
+record "\`ip link set dev … xdpgeneric obj prog.o sec xdp\` (the program stays attached)" "$mark" /usr/bin/ip
 check "ip: at most one line, notice or below" at_most_one_notice
 mark=$(alert_lines | wc -l)
 ip link set dev "$LINK" xdpgeneric off; settle
-record "\`ip link set dev … xdpgeneric off\` (its UNLOAD)" "$mark"
+record "\`ip link set dev … xdpgeneric off\` (its UNLOAD)" "$mark" /usr/bin/ip
 check "detaching it raises nothing" test "$run_count" -eq 0
 
 mark=$(alert_lines | wc -l)
@@ -169,7 +176,7 @@ tc qdisc add dev "$LINK" clsact
 session tc filter add dev "$LINK" ingress bpf da obj "$WORK/tc.o" sec tc || bad "tc attaches the program"
 check "tc's program, attached after tc exits, is one persist line" wait_for "$SCAN_WAIT" persisted persist-network-attach tools_tc_pass
 settle
-record "\`tc filter add dev … ingress bpf da obj prog.o sec tc\` (the program stays attached)" "$mark"
+record "\`tc filter add dev … ingress bpf da obj prog.o sec tc\` (the program stays attached)" "$mark" /usr/sbin/tc
 check "tc: at most one line, notice or below" at_most_one_notice
 tc qdisc del dev "$LINK" clsact
 
@@ -178,34 +185,34 @@ mark=$(alert_lines | wc -l)
 session bpftool prog load "$WORK/xdp.o" "$PIN" type xdp || bad "bpftool loads and pins a program"
 check "bpftool prog load: the pinned program is a persist line once bpftool exits" wait_for "$SCAN_WAIT" persisted persist-generic-loader tools_xdp_pass
 settle
-record "\`bpftool prog load prog.o /sys/fs/bpf/x\` (pinned)" "$mark"
+record "\`bpftool prog load prog.o /sys/fs/bpf/x\` (pinned)" "$mark" /usr/sbin/bpftool
 check "bpftool prog load: bpftool-load at LOAD (warning), then persist-generic-loader" \
     bash -c "grep -q 'alert=bpftool-load priority=warning op=LOAD .*prog-name=\"tools_xdp_pass\" .*exe-package=bpftool exe-trusted=yes ' <<<\"\$0\"" "$run_lines"
 rm -f "$PIN"
 
 mark=$(alert_lines | wc -l)
 session bpftrace --unsafe -e 'tracepoint:sched:sched_process_exec /comm == "bpfguard-none"/ { signal(9); } interval:s:1 { exit(); }' >/dev/null 2>&1; settle
-record "\`bpftrace --unsafe -e '… { signal(9); }'\`" "$mark"
+record "\`bpftrace --unsafe -e '… { signal(9); }'\`" "$mark" /usr/bin/bpftrace
 check "bpftrace calling bpf_send_signal: dangerous-helper (crit), verified bpftrace or not" \
     bash -c "grep -q 'alert=dangerous-helper priority=crit op=LOAD .*helpers=[a-z_,]*bpf_send_signal.* exe=\"/usr/bin/bpftrace\" .*exe-trusted=yes ' <<<\"\$0\"" "$run_lines"
 
 mark=$(alert_lines | wc -l)
-runqlat 1 1 >/dev/null; settle
-record "\`runqlat 1 1\` outside a login session (a service, cron, a dropped script)" "$mark"
+no_session runqlat 1 1 >/dev/null; settle
+record "\`runqlat 1 1\` outside a login session (a service, cron, a dropped script)" "$mark" /usr/sbin/runqlat
 check "runqlat outside a session: bpf-tool (warning)" \
     bash -c "grep -q 'alert=bpf-tool priority=warning op=LOAD .* auid=unset .*exe=\"/usr/sbin/runqlat\" .*exe-trusted=yes ' <<<\"\$0\"" "$run_lines"
 
 cp /usr/sbin/runqlat "$COPY"
 mark=$(alert_lines | wc -l)
 session "$COPY" 1 1 >/dev/null; settle
-record "a copy of runqlat in /usr/local/bin, in a session" "$mark"
+record "a copy of runqlat in /usr/local/bin, in a session" "$mark" "$COPY"
 check "a copy outside its package: alerts with exe-package=none exe-trusted=none" \
     bash -c "grep -q 'exe=\"$COPY\" .*exe-package=none exe-trusted=none ' <<<\"\$0\"" "$run_lines"
 
 mount --bind /usr/sbin/biolatency "$REPLACED" || bad "a bind mount puts other bytes behind $REPLACED"
 mark=$(alert_lines | wc -l)
 session "$REPLACED" 1 1 >/dev/null; settle
-record "\`/usr/sbin/runqlat 1 1\` with other bytes at that path, in a session" "$mark"
+record "\`/usr/sbin/runqlat 1 1\` with other bytes at that path, in a session" "$mark" "$REPLACED"
 check "a packaged path with other bytes: replaced-exe (crit) with exe-trusted=no" \
     bash -c "grep -q 'alert=replaced-exe priority=crit op=LOAD .*exe=\"$REPLACED\" .*exe-package=libbpf-tools exe-trusted=no ' <<<\"\$0\"" "$run_lines"
 umount "$REPLACED"
