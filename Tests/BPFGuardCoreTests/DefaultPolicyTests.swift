@@ -50,6 +50,9 @@ import Testing
         #expect(Self.decide(exe: "/usr/sbin/bpftool", cmdline: "bpftool feature probe kernel", facts: Self.replaced, program: writeUser) == "replaced-exe")
         #expect(Self.decide(exe: "/usr/sbin/bpftool", cmdline: "bpftool feature probe kernel", facts: Self.unpackaged, program: writeUser)
                 == "dangerous-helper", "a path alone says nothing")
+        let named = Self.program(Self.kprobe, "evil", helpers: ["bpf_probe_write_user"])
+        #expect(Self.decide(exe: "/usr/sbin/bpftool", cmdline: "bpftool feature probe kernel", program: named) == "dangerous-helper",
+                "a named program is not a probe, whatever the (possibly stale) command line says")
         #expect(Self.decide(exe: "/usr/sbin/bpftool", cmdline: "bpftool feature probe kernel", facts: nil, program: .notDone) == "bpftool-load",
                 "without lookups (replay): trust unknown, fails closed")
     }

@@ -30,7 +30,7 @@ struct GeneratePolicyLoaderFactsTests {
     /// probes, so that bpftool's loads are there to learn.
     static func baseWithoutBPFTools() throws -> String {
         var shipped = String(decoding: try readFile(GeneratePolicyTests.shipped), as: UTF8.self)
-        for line in ["allow                   op=load exe=%bpftool exe-trusted=yes cmdline=%bpftool_probe\n",
+        for line in ["allow                   op=load exe=%bpftool exe-trusted=yes cmdline=%bpftool_probe prog-name=\"\"\n",
                      "allow                   op=load exe-trusted=yes info=gone\n",
                      "allow                   op=load exe-trusted=yes prog-name=%probe_names\n",
                      "%probe_names = \"\", libbpf_nametest\n", "%bpftool_probe = \"bpftool feature*\", \"*/bpftool feature*\"\n"] {

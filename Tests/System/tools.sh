@@ -98,11 +98,12 @@ ip link add "$LINK" type veth peer name "${LINK}p" || bad "a veth pair for ip an
 alert_lines() { grep -a -- "audisp-bpfguard\[[0-9]*\]: alert=" "$LOG" 2>/dev/null | grep -v " rule=builtin$"; }
 # session COMMAND…: runs it as in a root administrator's login session (loginuid 0, set as
 # pam_loginuid does, in a process that then forks the command: the kernel keeps the
-# PROCTITLE it recorded for a task across exec, so an exec would give the command bash's).
-session() { bash -c 'echo 0 >/proc/self/loginuid && "$@"' session "$@"; }
+# PROCTITLE it recorded for a task across exec, so an exec — bash execs the last command
+# of -c itself — would give the command bash's).
+session() { bash -c 'echo 0 >/proc/self/loginuid && "$@"; status=$?; exit $status' session "$@"; }
 # no_session COMMAND…: the same outside any session (loginuid unset), as a service or a
 # cron job runs, whatever session this test itself runs in.
-no_session() { bash -c 'echo 4294967295 >/proc/self/loginuid && "$@"' no_session "$@"; }
+no_session() { bash -c 'echo 4294967295 >/proc/self/loginuid && "$@"; status=$?; exit $status' no_session "$@"; }
 # lines_since MARK EXE: the alert lines that arrived after MARK lines, of loads by EXE (other
 # programs loaded on the machine meanwhile are not counted).
 lines_since() { alert_lines | tail -n +"$(($1 + 1))" | grep -F -- " exe=\"$2\" "; }
