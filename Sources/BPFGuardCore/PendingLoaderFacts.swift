@@ -7,7 +7,7 @@
 /// timed out). Several LOADs of one file share one question. Bounded: the owner releases the
 /// head early when the queue is full (`releaseHead`, counted as shed). Pure: time is a value
 /// the caller passes (monotonic milliseconds), verdicts arrive as values.
-public struct PendingLoaderFacts: Sendable {
+public struct PendingLoaderFacts: HeadWaitingQueue, Sendable {
     /// How a LOAD enters the queue.
     public enum Wait: Hashable, Sendable {
         /// Its facts are in its enrichment already (cached, nothing to ask), or it is not a
@@ -28,32 +28,25 @@ public struct PendingLoaderFacts: Sendable {
         var waiting: (request: UInt64, deadline: UInt64, loader: ExaminedLoader)?
     }
 
-    public let capacity: Int
     /// Waits and how they ended (`requests` and `indexRebuilds` are the owner's to count).
     public private(set) var statistics = LoaderFactsStatistics()
 
-    /// entries[start...] are held, the head first (the left part is compacted from time to time).
-    private var entries: [Entry] = []
-    private var start = 0
+    /// The held events, the head first.
+    private var entries: HeldQueue<Entry>
 
-    public init(capacity: Int) {
-        precondition(capacity > 0)
-        self.capacity = capacity
-    }
+    /// `capacity`: the most events held at once.
+    public init(capacity: Int) { entries = HeldQueue(capacity: capacity) }
 
-    public var count: Int { entries.count - start }
-    public var isEmpty: Bool { count == 0 }
-    public var isFull: Bool { count >= capacity }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var isFull: Bool { entries.isFull }
 
     /// Until when the head waits for its verdict; nil when it does not wait.
     public var headDeadline: UInt64? {
-        guard start < entries.count else { return nil }
-        return entries[start].waiting?.deadline
+        entries.head?.waiting?.deadline
     }
 
     /// Holds an event behind those already held.
     public mutating func append(_ item: Released, wait: Wait) {
-        precondition(!isFull, "the owner releases the head before appending to a full queue")
         var entry = Entry(item: item, waiting: nil)
         switch wait {
         case .notNeeded:
@@ -72,22 +65,15 @@ public struct PendingLoaderFacts: Sendable {
     /// A verdict nobody waits for any more (its events timed out or were shed) is ignored.
     /// One pass over the held events: verdicts come once per file, not per event.
     public mutating func answer(request: UInt64, with verdict: PackageVerdict) {
-        for index in start..<entries.count {
+        for index in entries.offsets {
             guard let waiting = entries[index].waiting, waiting.request == request else { continue }
             entries[index].item.enrichment?.loaderFacts = waiting.loader.facts(verdict)
             entries[index].waiting = nil
         }
     }
 
-    /// Releases the events at the head that need wait no longer at time `now`: those with
-    /// their facts, and a head whose deadline has passed (counted as timed out).
-    public mutating func releaseReady(now: UInt64) -> [Released] {
-        var released: [Released] = []
-        while !isEmpty {
-            if let deadline = headDeadline, deadline > now { break }
-            released.append(removeHead(unanswered: \.timedOut))
-        }
-        return released
+    public mutating func releaseHeadAfterWait() -> Released {
+        removeHead(unanswered: \.timedOut)
     }
 
     /// Releases the head whatever it waits for (the queue is full): a head still waiting
@@ -97,24 +83,11 @@ public struct PendingLoaderFacts: Sendable {
     }
 
     private mutating func removeHead(unanswered counter: WritableKeyPath<LoaderFactsStatistics, UInt64>) -> Released {
-        var entry = entries[start]
+        var entry = entries.removeHead()
         if let waiting = entry.waiting {
             statistics[keyPath: counter] &+= 1
             entry.item.enrichment?.loaderFacts = waiting.loader.factsWithoutVerdict
         }
-        start += 1
-        compactIfNeeded()
         return entry.item
-    }
-
-    /// Drops the entries that have left once they are the larger part of the storage.
-    private mutating func compactIfNeeded() {
-        if start == entries.count {
-            entries.removeAll(keepingCapacity: entries.count <= 4096)
-            start = 0
-        } else if start >= 1024 && start * 2 >= entries.count {
-            entries.removeFirst(start)
-            start = 0
-        }
     }
 }

@@ -13,7 +13,7 @@ import BPFGuardCore
 /// The input loop never blocks here in plugin mode. `--replay` may block: there each
 /// question is waited for (up to `replayWaitMilliseconds`), so that replay keeps the facts
 /// whatever the machine's speed.
-final class LoaderFactsStage {
+final class LoaderFactsStage: HoldingStage {
     /// How long an event waits for its verdict (monotonic time): well above a cold answer
     /// (dpkg's index of 2,000 packages read again, 125 ms; a 64 MiB file hashed, about
     /// 130 ms), and short enough that alerts stay prompt.
@@ -39,7 +39,6 @@ final class LoaderFactsStage {
     private var outstandingKeys: [UInt64: OutstandingKey] = [:]
     private var nextRequest: UInt64 = 0
     private var requests: UInt64 = 0
-    private var refused: UInt64 = 0
 
     private struct OutstandingKey: Hashable {
         var key: TrustCache.Key
@@ -67,10 +66,15 @@ final class LoaderFactsStage {
     /// Whether events are held (the input loop then wakes up often to release them).
     var hasPending: Bool { !pending.isEmpty }
 
+    var headDeadline: UInt64? { pending.headDeadline }
+
+    func waitForAnswers(until deadline: UInt64) {
+        worker.waitForAnswers(until: deadline)
+    }
+
     var statistics: LoaderFactsStatistics {
         var statistics = pending.statistics
         statistics.requests = requests
-        statistics.shed &+= refused
         statistics.indexRebuilds = worker.counters.indexRebuilds
         return statistics
     }
@@ -121,30 +125,13 @@ final class LoaderFactsStage {
     /// and releases everything.
     func finish() -> [Released] { drain() }
 
-    /// Blocks until nothing is held: each head waits for its verdict until its deadline.
-    private func drain() -> [Released] {
-        var released: [Released] = []
-        while true {
-            released += collectAnswers()
-            guard let deadline = pending.headDeadline else {
-                if pending.isEmpty { return released }
-                continue
-            }
-            worker.waitForAnswers(until: deadline)
-            worker.clearWakeUp()
-        }
-    }
-
     /// The question's request: the outstanding one for the same file, or a new one; nil when
     /// the worker refused it.
     private func ask(_ question: VerdictQuestion) -> UInt64? {
         let key = OutstandingKey(key: question.key, generation: question.generation)
         if let request = outstanding[key] { return request }
         let request = nextRequest
-        guard worker.ask(request: request, question: question) else {
-            refused &+= 1
-            return nil
-        }
+        guard worker.ask(request: request, question: question) else { return nil }
         nextRequest &+= 1
         requests &+= 1
         outstanding[key] = request

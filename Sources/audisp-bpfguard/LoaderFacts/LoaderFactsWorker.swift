@@ -88,10 +88,7 @@ final class LoaderFactsWorker: WorkerThreadBody, @unchecked Sendable {
     /// Blocks until answers arrive or `deadline` (monotonic milliseconds) passes. Only where
     /// blocking is allowed: at end of input, and in --replay.
     func waitForAnswers(until deadline: UInt64) {
-        let now = Clock.monotonicMilliseconds()
-        guard deadline > now else { return }
-        var descriptor = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
-        _ = poll(&descriptor, 1, Int32(min(deadline - now, 60_000)))
+        WakeUpDescriptor.wait(wakeDescriptor, until: deadline)
     }
 
     func runWorkerThread() {
