@@ -66,9 +66,7 @@ struct LoaderFactsWorkerPluginTests {
         database.tree.write("dpkg/status", "Package: bpfguard-worker\nStatus: install ok installed\nArchitecture: all\nVersion: 2\n")
         plugin.write(Self.event(5, exe: database.tool))
         #expect(plugin.waitFor(seconds: 10) { $0.alerts.count == 5 })
-        plugin.signal(SIGUSR1)
-        #expect(plugin.waitFor(seconds: 10) { $0.stderrText.contains("state report written to \(stateFile)") })
-        let report = String(decoding: try readFile(stateFile), as: UTF8.self)
+        let report = try plugin.stateReport(at: stateFile)
         plugin.closeStdin()
         #expect(plugin.wait() == 0)
 
