@@ -15,8 +15,8 @@ import BPFGuardCore
 /// whatever the machine's speed.
 final class LoaderFactsStage: HoldingStage {
     /// How long an event waits for its verdict (monotonic time): well above a cold answer
-    /// (dpkg's index of 2,000 packages read again, 125 ms; a 64 MiB file hashed, about
-    /// 130 ms), and short enough that alerts stay prompt.
+    /// (dpkg's index of 2,000 packages read again, 125 to 250 ms; a 60 MiB file hashed, 265
+    /// ms: BENCHMARKS.md), and short enough that alerts stay prompt.
     static let waitMilliseconds: UInt64 = 1000
     /// The wait in `--replay`, where blocking is allowed: only a stuck file system reaches it.
     static let replayWaitMilliseconds: UInt64 = 60_000

@@ -34,7 +34,7 @@ protocol PackageVerdictSource: AnyObject {
 /// The verdicts of dpkg and rpm: the owner of the path (dpkg first), and the file's digest
 /// compared with the one its package recorded. A file larger than `maximumHashedBytes` is
 /// not hashed. The slow part of loader facts — the dpkg index read again after a change
-/// (35 to 400 ms), a large file hashed (200 ms for 100 MB) — happens here.
+/// (35 to 400 ms), a large file hashed (265 ms for 60 MiB) — happens here.
 final class PackageDatabaseVerdicts: PackageVerdictSource {
     let databases: [PackageDatabase]
     let maximumHashedBytes: Int64
