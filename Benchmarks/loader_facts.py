@@ -27,15 +27,33 @@ read in plugin mode (`VmRSS` of /proc/PID/status once the alert of one local LOA
 glibc told to give freed memory back at once with MALLOC_TRIM_THRESHOLD_=0), with no
 package database (an empty directory bind-mounted over /var/lib/dpkg: root only), with
 this machine's, and with the synthetic one: the differences are what the facts keep.
+
+With --stall (root, util-linux `unshare`) it measures instead how long the plugin's input
+thread stops reading its standard input for one LOAD, in plugin mode, for each plugin given
+(--plugin, and --before-plugin to compare two builds): a pipe whose reader does not read
+holds the bytes written to it, so the writer (standing in for auditd) writes a small record
+every millisecond after the LOAD and samples the bytes waiting in the pipe (FIONREAD); the
+longest stretch during which they never drained is the stall. Scenarios, on a database of
+--synthetic-packages packages (default 2,000) bind-mounted over /var/lib/dpkg, with one more
+package owning a 60 MiB file (hand-made, hashed in full: under the 64 MiB limit):
+- warm: LOADs of an executable whose verdict is cached;
+- cold-hash: the 60 MiB file's times changed (a new cache key), then its LOAD: hashed again;
+- cold-index: dpkg's status file touched (the database changed), then a LOAD: the path
+  index read again, the executable hashed again.
+It also gives each LOAD's alert latency (write of its EOE to its alert line), and prints a
+Markdown table (section "Loader facts off the input thread" of BENCHMARKS.md).
 """
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import tempfile
+import termios
+import time
 
 EXECUTABLES = ["/usr/bin/bpftrace", "/usr/sbin/bpftool", "/usr/sbin/runqlat", "/usr/bin/dpkg", "/usr/bin/ls"]
 POLICY = "fold_window = 0\nmax_alerts_per_minute = 0\nalert any op=load\n"  # nothing folded or held back
@@ -125,16 +143,172 @@ def synthetic_database(directory, packages):
     return len(real) + len(stanzas)
 
 
+BIG_FILE_BYTES = 60 << 20
+
+
+def in_namespace_with(database):
+    """The command prefix that runs a command with `database` bind-mounted over /var/lib/dpkg."""
+    return ("unshare", "--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /var/lib/dpkg && exec "$@"', database)
+
+
+def add_big_package(database, path):
+    """One more package in `database`, owning `path` (BIG_FILE_BYTES of pseudo-random bytes)."""
+    block = bytes((index * 2654435761 >> 13) & 0xFF for index in range(1 << 16))
+    with open(path, "wb") as handle:
+        for number in range(BIG_FILE_BYTES >> 16):
+            handle.write(bytes([number & 0xFF]) + block[1:])
+    digest = subprocess.run(["md5sum", path], capture_output=True, text=True, check=True).stdout.split()[0]
+    name = "bpfguard-bench-big"
+    with open(os.path.join(database, "info", name + ".list"), "w") as handle:
+        handle.write("/.\n" + "".join(path[:index] + "\n" for index in range(1, len(path)) if path[index] == "/") + path + "\n")
+    with open(os.path.join(database, "info", name + ".md5sums"), "w") as handle:
+        handle.write("%s  %s\n" % (digest, path[1:]))
+    with open(os.path.join(database, "status"), "a") as handle:
+        handle.write("\nPackage: %s\nStatus: install ok installed\nArchitecture: all\n" % name)
+
+
+class PluginUnderTest:
+    """A plugin in plugin mode, its standard input a pipe this process writes like auditd."""
+
+    def __init__(self, plugin, policy, database, stderr_path):
+        self.stderr_path = stderr_path
+        self.stderr = open(stderr_path, "w")
+        self.process = subprocess.Popen(list(in_namespace_with(database)) + [plugin, "--policy", policy, "--output", "stdout"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr)
+        self.input = self.process.stdin.fileno()
+        self.output = self.process.stdout.fileno()
+        os.set_blocking(self.output, False)
+        self.pending_output = b""
+        self.serial = 0
+        deadline = time.monotonic() + 60
+        while "started" not in open(stderr_path).read():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("the plugin did not start: " + open(stderr_path).read())
+            time.sleep(0.05)
+
+    def waiting_bytes(self):
+        buffer = bytearray(4)
+        fcntl.ioctl(self.input, termios.FIONREAD, buffer)
+        return int.from_bytes(buffer, "little")
+
+    def lines(self):
+        try:
+            self.pending_output += os.read(self.output, 1 << 16)
+        except BlockingIOError:
+            pass
+        *complete, self.pending_output = self.pending_output.split(b"\n")
+        return complete
+
+    def measure(self, exe, window):
+        """Writes one LOAD of `exe`, then a small record every millisecond for `window`
+        seconds; returns (stall ms, alert latency ms or None)."""
+        self.serial += 1
+        stamp = "%d.%03d:%d" % (time.time(), self.serial % 1000, 9000000 + self.serial)
+        event = load_event(self.serial, exe).replace("1795950000.%03d:%d" % (self.serial % 1000, self.serial), stamp)
+        os.write(self.input, (event + "type=EOE msg=audit(%s):\n" % stamp).encode())
+        written = time.monotonic()
+        latency, stall, since, filler, next_filler = None, 0.0, None, 0, written
+        marker = ("event=%s" % stamp).encode()
+        while True:
+            now = time.monotonic()
+            if now >= next_filler:
+                filler += 1
+                filler_stamp = "%d.000:%d" % (time.time(), 5000000 + self.serial * 100000 + filler)
+                os.write(self.input, ('type=CWD msg=audit(%s): cwd="/"\ntype=EOE msg=audit(%s):\n' % (filler_stamp, filler_stamp)).encode())
+                next_filler = now + 0.001
+            if self.waiting_bytes() > 0:
+                since = now if since is None else since
+                stall = max(stall, now - since)
+            else:
+                since = None
+            if latency is None and any(marker in line for line in self.lines()):
+                latency = now - written
+            if now - written >= window and latency is not None and since is None:
+                return stall * 1000, latency * 1000
+            if now - written >= window + 10:
+                return stall * 1000, None
+            time.sleep(0.0002)
+
+    def finish(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+        self.stderr.close()
+        summary = [line for line in open(self.stderr_path) if "exiting:" in line]
+        return summary[-1].strip() if summary else ""
+
+
+def stall_main(args):
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        raise SystemExit("--stall needs root and unshare (a dpkg database bind-mounted over /var/lib/dpkg)")
+    plugins = [("after", args.plugin)] + ([("before", args.before_plugin)] if args.before_plugin else [])
+    present = [exe for exe in EXECUTABLES if os.access(exe, os.X_OK)]
+    exe = present[0]
+    scratch = tempfile.mkdtemp(prefix="bpfguard-facts-stall-")
+    result = {"rounds": args.rounds, "warm_events": args.events, "executable": exe, "executable_bytes": os.path.getsize(exe),
+              "big_file_bytes": BIG_FILE_BYTES, "plugins": {}}
+    try:
+        policy = os.path.join(scratch, "policy")
+        open(policy, "w").write(POLICY)
+        database = os.path.join(scratch, "dpkg")
+        result["packages"] = synthetic_database(database, args.synthetic_packages or 2000) + 1
+        big = os.path.join(scratch, "big-executable")
+        add_big_package(database, big)
+        for label, plugin in plugins:
+            under_test = PluginUnderTest(plugin, policy, database, os.path.join(args.results, "loader-facts-stall-%s.err" % label))
+            under_test.measure(exe, 0.5)  # the executable's verdict into the cache
+            under_test.measure(big, 0.5)
+            runs = {"warm": [under_test.measure(exe, 0.05) for _ in range(args.events)], "cold-hash": [], "cold-index": []}
+            for _ in range(args.rounds):
+                os.utime(big)
+                runs["cold-hash"].append(under_test.measure(big, 0.6))
+                os.utime(os.path.join(database, "status"))
+                runs["cold-index"].append(under_test.measure(exe, 0.6))
+            summary = under_test.finish()
+            result["plugins"][label] = {"path": plugin, "runs": runs, "summary": summary}
+            for name, values in runs.items():
+                stalls = [value[0] for value in values]
+                latencies = [value[1] for value in values if value[1] is not None]
+                print("  %-6s %-10s stall median %7.1f ms max %7.1f ms; alert latency median %7.1f ms (%d LOADs, %d alerts)" % (
+                    label, name, statistics.median(stalls), max(stalls), statistics.median(latencies) if latencies else -1,
+                    len(values), len(latencies)))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    json.dump(result, open(os.path.join(args.results, "loader-facts-stall.json"), "w"), indent=2)
+    print()
+    print("| plugin | scenario | LOADs | input stall, median | input stall, max | alert latency, median | alert latency, max |")
+    print("|---|---|---|---|---|---|---|")
+    labels = {"warm": "warm (verdict cached)", "cold-hash": "cold: the %d MiB file hashed again" % (BIG_FILE_BYTES >> 20),
+              "cold-index": "cold: dpkg index read again (%d packages), file hashed again" % result["packages"]}
+    for label, data in result["plugins"].items():
+        for name, values in data["runs"].items():
+            stalls = [value[0] for value in values]
+            latencies = [value[1] for value in values if value[1] is not None]
+            print("| %s | %s | %d | %.1f ms | %.1f ms | %.1f ms | %.1f ms |" % (
+                label, labels[name], len(values), statistics.median(stalls), max(stalls),
+                statistics.median(latencies) if latencies else float("nan"), max(latencies) if latencies else float("nan")))
+    for label, data in result["plugins"].items():
+        print()
+        print("%s: `%s`" % (label, data["summary"]))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--plugin", required=True)
-    parser.add_argument("--rusage", required=True)
+    parser.add_argument("--rusage")
     parser.add_argument("--results", required=True)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--synthetic-packages", type=int, default=0)
+    parser.add_argument("--stall", action="store_true", help="measure the input thread's stall per LOAD in plugin mode")
+    parser.add_argument("--before-plugin", help="with --stall: another build to compare")
     args = parser.parse_args()
+    if args.stall:
+        if args.events == 20000:
+            args.events = 50
+        return stall_main(args)
+    if not args.rusage:
+        parser.error("--rusage is required (except with --stall)")
 
     result = {"rounds": args.rounds, "events": args.events}
     if not os.path.exists("/var/lib/dpkg/status"):

@@ -389,10 +389,11 @@ def main():
             add("- " + note)
         add("")
 
-    # The loader-recovery and scan sections come from other commands (Benchmarks/proc_recovery.py,
-    # Benchmarks/scan_cost.py, see Benchmarks/README.md): carried over as they are.
+    # The loader-recovery, scan and loader-facts stall sections come from other commands
+    # (Benchmarks/proc_recovery.py, scan_cost.py, loader_facts.py --stall, see
+    # Benchmarks/README.md): carried over as they are.
     previous = read_text(args.output)
-    for name in ("proc-recovery", "scan-cost"):
+    for name in ("proc-recovery", "scan-cost", "facts-stall"):
         begin, end = "<!-- %s:begin -->" % name, "<!-- %s:end -->" % name
         if begin in previous and end in previous:
             lines.append(previous[previous.index(begin):previous.index(end) + len(end)] + "\n")

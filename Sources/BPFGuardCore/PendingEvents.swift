@@ -7,7 +7,7 @@
 /// loader, counted as timed out). Bounded: the owner releases the head early when the queue
 /// is full (`releaseHead`). Pure: time is a value the caller passes (monotonic
 /// milliseconds), answers arrive as values.
-public struct PendingEvents: Sendable {
+public struct PendingEvents: HeadWaitingQueue, Sendable {
     /// Where a held event's loader recovery stands.
     public enum Recovery: Hashable, Sendable {
         /// The event needs none (it has SYSCALL context, is an UNLOAD or remote, or lookups
@@ -39,35 +39,31 @@ public struct PendingEvents: Sendable {
         var recovery: Recovery
     }
 
-    /// The most events held at once.
-    public let capacity: Int
     /// Requests and how each ended (`passes` is the worker's to count).
     public private(set) var statistics = LoaderRecoveryStatistics()
 
-    /// entries[start...] are held, the head first; entries[..<start] have left (compacted
-    /// from time to time).
-    private var entries: [Entry] = []
-    private var start = 0
-    /// The token of entries[start]: tokens number events in arrival order.
+    /// The held events, the head first.
+    private var entries: HeldQueue<Entry>
+    /// The token of the head: tokens number events in arrival order.
     private var headToken: UInt64 = 0
     /// The waiting LOAD of each program, so that its UNLOAD can answer it at once.
     private var waitingLoads: [ProgramKey: UInt64] = [:]
 
+    /// `capacity`: the most events held at once.
     public init(capacity: Int) {
-        precondition(capacity > 0)
-        self.capacity = capacity
+        entries = HeldQueue(capacity: capacity)
     }
 
-    public var count: Int { entries.count - start }
-    public var isEmpty: Bool { count == 0 }
-    public var isFull: Bool { count >= capacity }
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var isFull: Bool { entries.isFull }
 
     /// The token the next appended event gets: a recovery request names its event by it.
     public var nextToken: UInt64 { headToken &+ UInt64(count) }
 
     /// Until when the head waits for its answer; nil when it does not wait.
     public var headDeadline: UInt64? {
-        guard start < entries.count, case .waiting(let deadline) = entries[start].recovery else { return nil }
+        guard case .waiting(let deadline) = entries.head?.recovery else { return nil }
         return deadline
     }
 
@@ -76,7 +72,6 @@ public struct PendingEvents: Sendable {
     /// for one whose request was refused. An UNLOAD answers a LOAD of the same program
     /// still waiting: an unloaded program has no holder left to find.
     public mutating func append(_ event: BPFEvent, enrichment: Engine.Enrichment?, recovery: Recovery) {
-        precondition(!isFull, "the owner releases the head before appending to a full queue")
         let token = nextToken
         let key = ProgramKey(node: event.node, programID: event.programID)
         switch recovery {
@@ -99,7 +94,7 @@ public struct PendingEvents: Sendable {
     /// that has left, timed out or shed) are ignored.
     public mutating func answer(token: UInt64, with loader: RecoveredLoader?) {
         guard token >= headToken, token - headToken < UInt64(count) else { return }
-        let index = start + Int(token - headToken)
+        let index = Int(token - headToken)
         guard case .waiting = entries[index].recovery else { return }
         entries[index].recovery = .answered(loader)
         if loader != nil { statistics.recovered &+= 1 } else { statistics.notFound &+= 1 }
@@ -107,15 +102,8 @@ public struct PendingEvents: Sendable {
         if waitingLoads[key] == token { waitingLoads.removeValue(forKey: key) }
     }
 
-    /// Releases the events at the head that need wait no longer at time `now`: answered or
-    /// needing no answer, and a head whose deadline has passed (counted as timed out).
-    public mutating func releaseReady(now: UInt64) -> [Released] {
-        var released: [Released] = []
-        while !isEmpty {
-            if let deadline = headDeadline, deadline > now { break }
-            released.append(removeHead(unanswered: \.timedOut))
-        }
-        return released
+    public mutating func releaseHeadAfterWait() -> Released {
+        removeHead(unanswered: \.timedOut)
     }
 
     /// Releases the head whatever it waits for: the queue is full, or input ended and the
@@ -126,7 +114,7 @@ public struct PendingEvents: Sendable {
     }
 
     private mutating func removeHead(unanswered counter: WritableKeyPath<LoaderRecoveryStatistics, UInt64>) -> Released {
-        let entry = entries[start]
+        let entry = entries.removeHead()
         var enrichment = entry.enrichment
         switch entry.recovery {
         case .waiting:
@@ -139,20 +127,7 @@ public struct PendingEvents: Sendable {
         case .answered(nil), .notNeeded, .shed:
             break
         }
-        start += 1
         headToken &+= 1
-        compactIfNeeded()
         return Released(event: entry.event, enrichment: enrichment)
-    }
-
-    /// Drops the entries that have left once they are the larger part of the storage.
-    private mutating func compactIfNeeded() {
-        if start == entries.count {
-            entries.removeAll(keepingCapacity: entries.count <= 4096)
-            start = 0
-        } else if start >= 1024 && start * 2 >= entries.count {
-            entries.removeFirst(start)
-            start = 0
-        }
     }
 }

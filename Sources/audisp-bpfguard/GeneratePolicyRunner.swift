@@ -38,7 +38,7 @@ struct GeneratePolicyRunner {
             stream = try AuditEventStream(
                 prefilter: options.prefilter, clock: nil,
                 onEvents: { events in
-                    for event in events { learner.observe(event, enrichment: lookups?.enrichment(for: event)) }
+                    for event in events { learner.observe(event, enrichment: lookups?.enrichmentWithLoaderFacts(for: event)) }
                 })
         } catch {
             diagnostics.log(.err, "cannot start: \(error)")

@@ -3,7 +3,8 @@ import BPFGuardCore
 
 /// Audit records in, alerts out: the audit event stream (line reader → pre-filter →
 /// libauparse) → kernel lookups and loader recovery (`LoaderRecoveryStage`, when lookups
-/// are on) → rule engine → alert folding → alert output. Shared by plugin mode and --replay.
+/// are on) → loader facts (`LoaderFactsStage`) → rule engine → alert folding → alert
+/// output. Shared by plugin mode and --replay.
 final class InputPipeline {
     private(set) var engine: Engine
     private let output: AlertOutput
@@ -16,6 +17,9 @@ final class InputPipeline {
     let lookups: KernelLookups?
     /// Holds events behind LOADs whose loader is being recovered; nil without lookups.
     private let recovery: LoaderRecoveryStage?
+    /// Holds events behind LOADs whose loader's package verdict is being worked out; nil
+    /// without lookups or loader facts.
+    private let facts: LoaderFactsStage?
 
     /// Live input (plugin mode): events are released as they complete, and events without
     /// EOE complete by the monotonic clock. Replayed logs keep arrival order.
@@ -26,6 +30,12 @@ final class InputPipeline {
         self.engine = Engine(policy: policy)
         self.lookups = lookups
         self.recovery = lookups.map { LoaderRecoveryStage(lookups: $0, mayBlock: !live) }
+        self.facts = lookups.flatMap { lookups in
+            lookups.loaderFacts.map { gatherer in
+                LoaderFactsStage(gatherer: gatherer, worker: LoaderFactsWorker(source: gatherer.verdicts, cache: gatherer.cache),
+                                 mayBlock: !live, isLocal: { [unowned lookups] in lookups.isLocal($0) })
+            }
+        }
         self.live = live
         self.output = output
         self.folding = AlertFoldingStage(policy: policy, output: output)
@@ -71,6 +81,7 @@ final class InputPipeline {
     func consume(_ bytes: UnsafeRawBufferPointer) {
         stream.consume(bytes)
         if let recovery, recovery.hasPending { deliver(recovery.collectAnswers()) }
+        if let facts, facts.hasPending { process(facts.collectAnswers()) }
         reportMalformedBPFRecords()
         output.flush()
     }
@@ -82,20 +93,28 @@ final class InputPipeline {
         output.flush()
     }
 
-    /// Whether events wait for more records or for their loader's recovery (the input loop
-    /// then wakes up more often).
-    var hasOpenEvents: Bool { stream.hasOpenEvents || recovery?.hasPending == true }
+    /// Whether events wait for more records, for their loader's recovery or for its facts
+    /// (the input loop then wakes up more often).
+    var hasOpenEvents: Bool { stream.hasOpenEvents || recovery?.hasPending == true || facts?.hasPending == true }
 
     /// Readable when loader recovery has answers (poll it with standard input); -1 without
     /// lookups.
     var recoveryWakeDescriptor: Int32 { lookups?.recovery.wakeDescriptor ?? -1 }
 
+    /// Readable when the facts worker has verdicts (poll it with standard input); -1 without
+    /// loader facts.
+    var factsWakeDescriptor: Int32 { facts?.worker.wakeDescriptor ?? -1 }
+
     /// Completes live events without EOE whose wait is over, and releases events whose
-    /// loader recovery was answered or timed out. `recoveryWoken`: the recovery descriptor
-    /// was readable.
-    func tick(recoveryWoken: Bool = false) {
+    /// loader recovery or facts were answered or timed out. `recoveryWoken`, `factsWoken`:
+    /// the recovery or facts descriptor was readable.
+    func tick(recoveryWoken: Bool = false, factsWoken: Bool = false) {
         if let recovery, recoveryWoken || recovery.hasPending {
             deliver(recovery.collectAnswers(woken: recoveryWoken))
+            output.flush()
+        }
+        if let facts, factsWoken || facts.hasPending {
+            process(facts.collectAnswers(woken: factsWoken))
             output.flush()
         }
         guard stream.hasOpenEvents else { return }
@@ -103,11 +122,12 @@ final class InputPipeline {
         output.flush()
     }
 
-    /// End of input: everything pending is completed (outstanding loader recoveries are
-    /// waited for, each until its deadline).
+    /// End of input: everything pending is completed (outstanding loader recoveries and
+    /// facts are waited for, each until its deadline).
     func finish() {
         stream.finish()
         if let recovery { deliver(recovery.finish()) }
+        if let facts { process(facts.finish()) }
         reportMalformedBPFRecords()
         folding.flush()
         output.flush()
@@ -120,13 +140,23 @@ final class InputPipeline {
         lookups?.startRecovery() ?? true
     }
 
+    /// Starts the facts worker (after privileges are dropped, like loader recovery). False
+    /// when it could not start: LOADs whose verdict is not cached then go on with
+    /// `exe-package=?` and `exe-trusted=?`, counted as shed.
+    func startLoaderFacts() -> Bool {
+        facts?.start() ?? true
+    }
+
     /// Counters of loader recovery; nil without lookups.
     var recoveryStatistics: LoaderRecoveryStatistics? { recovery?.statistics }
 
-    /// The lookup and recovery counters of the exit summary; nil without lookups.
+    /// The state report's counters of loader facts (empty without them).
+    var loaderFactsCounters: [(name: String, value: UInt64)] { facts?.counters ?? [] }
+
+    /// The lookup, recovery and loader facts counters of the exit summary; nil without lookups.
     var lookupSummary: String? {
         guard let lookups, let recovery else { return nil }
-        return lookups.summary(recovery: recovery.statistics)
+        return lookups.summary(recovery: recovery.statistics) + (facts.map { " \($0.summary) \($0.statistics.summary)" } ?? "")
     }
 
     /// Loads the kernel's current programs into the table (plugin start-up).
@@ -163,8 +193,14 @@ final class InputPipeline {
         }
     }
 
-    private func deliver(_ released: [LoaderRecoveryStage.Released]) {
-        for item in released { process(item.event, enrichment: lookups?.withRecoveredLoaderFacts(item.event, item.enrichment) ?? item.enrichment) }
+    /// Events out of loader recovery, on to loader facts (or the engine without them).
+    private func deliver(_ released: [PendingEvents.Released]) {
+        guard let facts else { return process(released) }
+        for item in released { process(facts.admit(item)) }
+    }
+
+    private func process(_ released: [PendingEvents.Released]) {
+        for item in released { process(item.event, enrichment: item.enrichment) }
     }
 
     /// One event through the engine, in input order.

@@ -3,7 +3,8 @@ import Glibc
 
 /// Everything the plugin asks the kernel about a BPF event: the program by prog-id (at
 /// once, on the input thread: one bpf() call) and, for a LOAD without SYSCALL context, the
-/// process holding it (from /proc, on the recovery worker thread). Counts what it did.
+/// process holding it (from /proc, on the recovery worker thread). Counts what it did. The
+/// loader's facts are gathered by `LoaderFactsStage` (on the facts worker when not cached).
 final class KernelLookups {
     let programs: KernelPrograms
     /// The worker that recovers loaders from /proc (started with `startRecovery`).
@@ -60,16 +61,16 @@ final class KernelLookups {
         case .failed(let message): failures += 1; lastFailure = message
         case .found, .notDone: break
         }
-        // The loader of a LOAD with SYSCALL context, while it most likely still runs.
-        let facts = event.process.map { loaderFacts?.gather(exe: $0.exe, pid: $0.pid) ?? .unknown } ?? .unknown
-        return Engine.Enrichment(program: program, loaderFacts: facts)
+        return Engine.Enrichment(program: program)
     }
 
-    /// The enrichment of a LOAD whose loader was recovered from /proc, with that loader's
-    /// facts (gathered when its event leaves the recovery queue, on this thread).
-    func withRecoveredLoaderFacts(_ event: BPFEvent, _ enrichment: Engine.Enrichment?) -> Engine.Enrichment? {
-        guard var enrichment, event.process == nil, let loader = enrichment.recoveredLoader, let loaderFacts else { return enrichment }
-        enrichment.loaderFacts = loaderFacts.gather(exe: loader.exe, pid: loader.pid)
+    /// The enrichment with the loader's facts gathered at once, on this thread, however long
+    /// the package databases take: for `--generate-policy`, which may wait.
+    func enrichmentWithLoaderFacts(for event: BPFEvent) -> Engine.Enrichment {
+        var enrichment = enrichment(for: event)
+        if event.operation == .load, isLocal(event), let process = event.process, let loaderFacts {
+            enrichment.loaderFacts = loaderFacts.gather(exe: process.exe, pid: process.pid)
+        }
         return enrichment
     }
 
@@ -96,8 +97,8 @@ final class KernelLookups {
     /// The program lookups' counters.
     var programSummary: String { "lookups=\(lookups) gone=\(gone) lookup_errors=\(failures)" }
 
-    /// The exit summary's lookup counters, with those of loader recovery and loader facts.
+    /// The exit summary's lookup counters, with those of loader recovery.
     func summary(recovery statistics: LoaderRecoveryStatistics) -> String {
-        "\(programSummary) \(statistics.summary)" + (loaderFacts.map { " " + $0.summary } ?? "")
+        "\(programSummary) \(statistics.summary)"
     }
 }

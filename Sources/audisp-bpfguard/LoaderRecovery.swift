@@ -112,10 +112,7 @@ final class LoaderRecovery: @unchecked Sendable {
     /// Blocks until answers arrive or `deadline` (monotonic milliseconds) passes. Only where
     /// blocking is allowed: at end of input, and in --replay.
     func waitForAnswers(until deadline: UInt64) {
-        let now = Clock.monotonicMilliseconds()
-        guard deadline > now else { return }
-        var descriptor = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
-        _ = poll(&descriptor, 1, Int32(min(deadline - now, 60_000)))
+        WakeUpDescriptor.wait(wakeDescriptor, until: deadline)
     }
 
     /// Passes made so far.

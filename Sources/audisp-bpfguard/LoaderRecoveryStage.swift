@@ -9,7 +9,7 @@ import BPFGuardCore
 /// The input loop never blocks here in plugin mode: when the queue is full the head goes
 /// on without an answer (shed). `--replay` may block, so there the head waits (bounded)
 /// instead, and replay keeps the answers plugin mode would get.
-final class LoaderRecoveryStage {
+final class LoaderRecoveryStage: HoldingStage {
     /// How long an event waits for its loader to be recovered before it goes on with
     /// `identity=none` (monotonic time, counted as timed out): above the worker's answer
     /// time on an idle machine (the pass interval and a full pass: 600 ms) with room for a
@@ -40,6 +40,12 @@ final class LoaderRecoveryStage {
 
     /// Whether events are held (the input loop then wakes up often to release them).
     var hasPending: Bool { !pending.isEmpty }
+
+    var headDeadline: UInt64? { pending.headDeadline }
+
+    func waitForAnswers(until deadline: UInt64) {
+        lookups.recovery.waitForAnswers(until: deadline)
+    }
 
     /// Takes one event from the stream; returns the events that leave now, in order.
     func admit(_ event: BPFEvent) -> [Released] {
@@ -72,18 +78,7 @@ final class LoaderRecoveryStage {
 
     /// End of input: waits for the outstanding answers, each at most until its deadline,
     /// and releases everything.
-    func finish() -> [Released] {
-        var released: [Released] = []
-        while true {
-            released += collectAnswers()
-            guard let deadline = pending.headDeadline else {
-                if pending.isEmpty { return released }
-                continue
-            }
-            lookups.recovery.waitForAnswers(until: deadline)
-            lookups.recovery.clearWakeUp()
-        }
-    }
+    func finish() -> [Released] { drain() }
 
     /// The queue is full: the head goes on without its answer (plugin mode), or is waited
     /// for until its deadline (`--replay`).

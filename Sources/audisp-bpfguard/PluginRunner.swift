@@ -45,13 +45,14 @@ struct PluginRunner {
                 drainAvailableInput(&buffer)
                 break
             }
-            // Standard input, and the answers of loader recovery and of the periodic scan (fd -1,
-            // ignored, without lookups).
+            // Standard input, and the answers of loader recovery, of the periodic scan and of the
+            // facts worker (fd -1, ignored, without lookups).
             var descriptors = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
                                pollfd(fd: pipeline.recoveryWakeDescriptor, events: Int16(POLLIN), revents: 0),
-                               pollfd(fd: reconciliation?.wakeDescriptor ?? -1, events: Int16(POLLIN), revents: 0)]
+                               pollfd(fd: reconciliation?.wakeDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: pipeline.factsWakeDescriptor, events: Int16(POLLIN), revents: 0)]
             let timeout = pipeline.hasOpenEvents || reloader.isRunning ? Self.openEventPollMilliseconds : Self.pollTimeoutMilliseconds
-            let ready = poll(&descriptors, 3, timeout)
+            let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
                 diagnostics.log(.err, "poll on standard input failed: \(String(cString: strerror(errno)))")
@@ -66,7 +67,7 @@ struct PluginRunner {
                     if count < 0 { diagnostics.log(.err, "reading standard input failed: \(String(cString: strerror(errno)))") }
                 }
             }
-            pipeline.tick(recoveryWoken: descriptors[1].revents != 0)
+            pipeline.tick(recoveryWoken: descriptors[1].revents != 0, factsWoken: descriptors[3].revents != 0)
             reconciliation?.tick(pipeline, woken: descriptors[2].revents != 0)
             let now = Clock.monotonicMilliseconds()
             if ready == 0 || now - lastAged >= Self.ageIntervalMilliseconds {
@@ -143,7 +144,7 @@ struct PluginRunner {
         let engine = pipeline.engine
         let text = StateReport.text(policyPath: policyPath, engine: engine, statistics: pipeline.statistics,
                                     alerts: pipeline.folding.statistics, dropped: queue.droppedAlerts, recovery: pipeline.recoveryStatistics,
-                                    counters: pipeline.auditCounters + (reconciliation?.counters ?? []))
+                                    counters: pipeline.auditCounters + pipeline.loaderFactsCounters + (reconciliation?.counters ?? []))
         if let failure = StateReport.write(text, to: stateFilePath) {
             diagnostics.log(.err, "cannot write the state report to \(stateFilePath): \(failure)")
         } else {

@@ -103,17 +103,14 @@ struct ProcHolderScan {
             if budget.isSpent() { return false }
             guard Self.number(entry) != nil else { continue }
             let length = buffers.linkTarget.withUnsafeMutableBytes { target in
-                withUnsafeBytes(of: entry.pointee.d_name) { name in
-                    readlinkat(directory, name.baseAddress!.assumingMemoryBound(to: CChar.self),
-                               target.baseAddress!.assumingMemoryBound(to: CChar.self), target.count)
-                }
+                readlinkat(directory, DirectoryEntryName.cString(entry), target.baseAddress!.assumingMemoryBound(to: CChar.self), target.count)
             }
             guard length > 0, length < buffers.linkTarget.count else { continue }
             let holdsProgram = buffers.linkTarget.withUnsafeBytes {
                 ProcDescriptorParsing.mayHoldProgram(linkTarget: UnsafeRawBufferPointer(rebasing: $0[..<length]))
             }
             guard holdsProgram else { continue }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = DirectoryEntryName.string(entry)
             if let programID = readProgramID(fdinfo: "\(procRoot)/\(pid)/fdinfo/\(name)", buffer: &buffers.fdinfo) {
                 found(programID)
             }
@@ -150,11 +147,9 @@ struct ProcHolderScan {
 
     /// A directory entry's name as a number (a pid or a descriptor), nil for other names.
     private static func number(_ entry: UnsafeMutablePointer<dirent>) -> UInt32? {
-        withUnsafeBytes(of: entry.pointee.d_name) { name in
-            let length = name.firstIndex(of: 0) ?? name.count
-            guard length > 0, name[0] >= 0x30, name[0] <= 0x39 else { return nil }
-            return ProcDescriptorParsing.decimal(UnsafeRawBufferPointer(rebasing: name[..<length]))
-        }
+        let name = DirectoryEntryName.bytes(entry)
+        guard let first = name.first, first >= 0x30, first <= 0x39 else { return nil }
+        return ProcDescriptorParsing.decimal(name)
     }
 
     /// The first 8 KiB of a /proc file (status, comm and the id files are smaller).

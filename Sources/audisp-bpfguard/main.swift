@@ -122,6 +122,7 @@ func runMain() -> Int32 {
     switch options.action {
     case .replay(let files):
         if !pipeline.startLoaderRecovery() { diagnostics.log(.warning, "cannot start the loader recovery thread: LOADs without SYSCALL context keep no loader") }
+        if !pipeline.startLoaderFacts() { diagnostics.log(.warning, LoaderFactsStage.notStartedWarning) }
         return ReplayRunner(files: files, pipeline: pipeline, diagnostics: diagnostics).run()
     default:
         if !signalsInstalled {
@@ -134,8 +135,12 @@ func runMain() -> Int32 {
             // Programs loaded before we started (or before a restart): their load time and creator.
             let count = pipeline.takeInventory(lookups)
             diagnostics.log(.info, "found \(count) loaded BPF programs")
-            // The package databases are read now, not at the first LOAD (which would wait).
-            if let facts = lookups.loaderFacts { diagnostics.log(.info, "package databases: \(facts.prepare())") }
+            // The package databases are read now, not at the first LOAD (which would wait),
+            // then handed to the facts worker (privileges are dropped: it gets this thread's).
+            if let facts = lookups.loaderFacts {
+                diagnostics.log(.info, "package databases: \(facts.prepare())")
+                if !pipeline.startLoaderFacts() { diagnostics.log(.warning, LoaderFactsStage.notStartedWarning) }
+            }
             // Compared with what the previous run knew; then reconciled by periodic scans.
             let stage = ProgramReconciliationStage(lookups: lookups, store: KnownProgramsStore(path: options.knownProgramsPath), diagnostics: diagnostics)
             stage.startUp(engine: pipeline.engine)

@@ -1,4 +1,5 @@
 import Glibc
+import Testing
 
 /// The built plugin binary and the repository, located from the test bundle's path
 /// (`.build/<config>/audisp-bpfguardPackageTests.xctest`).
@@ -230,4 +231,13 @@ func readFile(_ path: String) throws -> [UInt8] {
 
 struct FileError: Error {
     var path: String
+}
+
+extension ChildProcess {
+    /// Sends SIGUSR1 to the plugin and returns the state report it writes to `path`.
+    func stateReport(at path: String) throws -> String {
+        signal(SIGUSR1)
+        #expect(waitFor(seconds: 10) { $0.stderrText.contains("state report written to \(path)") })
+        return String(decoding: try readFile(path), as: UTF8.self)
+    }
 }

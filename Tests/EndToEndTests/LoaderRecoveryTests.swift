@@ -112,9 +112,7 @@ struct LoaderRecoveryTests {
         let ids = (0..<count).map { UInt32(4_000_000_000 + $0) }
         plugin.write(ids.enumerated().map { Self.standalone("LOAD", $0.element, serial: 1000 + $0.offset, seconds: seconds) }.joined())
         #expect(plugin.waitFor(seconds: 60) { $0.stdoutLines.count >= count })
-        plugin.signal(SIGUSR1)
-        #expect(plugin.waitFor(seconds: 10) { $0.stderrText.contains("state report written to \(stateFile)") })
-        let report = String(decoding: try readFile(stateFile), as: UTF8.self)
+        let report = try plugin.stateReport(at: stateFile)
         plugin.closeStdin()
         #expect(plugin.wait() == 0)
 

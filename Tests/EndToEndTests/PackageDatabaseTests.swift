@@ -143,7 +143,7 @@ import BPFGuardCore
         #expect(database.lookup(Self.bytes("/usr/bin")) == .notOwned, "directories are not in the file index")
 
         // The installed file against the recorded digests, then altered.
-        var counters = LoaderFactsCounters()
+        var counters = VerdictCounters()
         guard case .owned(_, let digests) = sha else { return }
         let installed = try #require(ExecutableFile(path: root.path + "/usr/bin/bpfguard-sha256", followLink: false))
         #expect(installed.check(against: digests, limit: 1 << 30, counters: &counters) == .match)

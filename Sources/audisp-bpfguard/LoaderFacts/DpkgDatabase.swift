@@ -93,7 +93,7 @@ final class DpkgDatabase: PackageDatabase {
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
-            let fileName = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let fileName = DirectoryEntryName.string(entry)
             guard fileName.hasSuffix(".list") else { continue }
             let infoName = String(fileName.dropLast(5))
             if installed.contains(infoName) { names.append(infoName) }

@@ -26,7 +26,7 @@ final class ExecutableFile {
 
     /// Whether the file's digest equals one of `recorded`; `.unavailable` when nothing is
     /// recorded, the file is larger than `limit` bytes, or a read fails.
-    func check(against recorded: [RecordedDigest], limit: Int64, counters: inout LoaderFactsCounters) -> DigestCheck {
+    func check(against recorded: [RecordedDigest], limit: Int64, counters: inout VerdictCounters) -> DigestCheck {
         guard !recorded.isEmpty else { return .unavailable }
         guard stamp.size <= limit else {
             counters.tooLarge += 1

@@ -1,57 +1,52 @@
 import BPFGuardCore
 import Glibc
 
-/// What the gatherer did, for the exit summary and the state report.
-struct LoaderFactsCounters {
+/// What the input side of the loader facts did, for the exit summary and the state report.
+struct LoaderFactsCounters: Hashable, Sendable {
+    /// Loaders examined (LOADs with a loader to describe).
     var gathered: UInt64 = 0
+    /// Verdicts found in the cache.
     var cacheHits: UInt64 = 0
-    var filesHashed: UInt64 = 0
-    var bytesHashed: UInt64 = 0
-    var tooLarge: UInt64 = 0
+    /// Package database changes noticed (each empties the cache).
     var databaseChanges: UInt64 = 0
 }
 
-/// `exe-package`, `exe-trusted` and `container` of a loader: a small synchronous service,
-/// `gather(exe:pid:)`, called for each LOAD with kernel lookups.
+/// `exe-package`, `exe-trusted` and `container` of a loader, in two parts so that the slow
+/// one can run elsewhere:
 ///
-/// - The loader's placement (root, mount namespace, cgroup) comes from /proc while it lives
-///   (`LoaderInspector`, plugin mode only: a replayed pid is long gone or reused).
-/// - The file: `/proc/PID/exe` when its link still names the record's `exe`, else the path
-///   opened with `O_NOFOLLOW`.
-/// - Its owner and recorded digest: dpkg, then rpm (`PackageDatabase`).
-/// - The verdict per file is cached by (path, device, inode, size, mtime, ctime), at most
-///   `cacheCapacity` entries: a file is looked up and hashed once, not per program. The
-///   cache and the dpkg index are dropped when a package database changes.
-/// - A file larger than `maximumHashedBytes` is not hashed (`exe-trusted=?`).
+/// - `examine(exe:pid:)`, cheap, on the input thread: the loader's placement (root, mount
+///   namespace, cgroup) from /proc while it lives (`LoaderInspector`, plugin mode only: a
+///   replayed pid is long gone or reused); the file — `/proc/PID/exe` when its link still
+///   names the record's `exe`, else the path opened with `O_NOFOLLOW`; the database stamps
+///   (a change empties the cache); and the cached verdict on the file, by (path, device,
+///   inode, size, mtime, ctime). Either the facts are known then, or a question remains.
+/// - the verdict on a file not in the cache (`verdicts`: dpkg, then rpm, and the file's
+///   digest), on the facts worker (`LoaderFactsStage`), or at once with `gather(exe:pid:)`
+///   where waiting is fine (`--generate-policy`, tests).
 final class LoaderFactsGatherer {
     static let defaultMaximumHashedBytes: Int64 = 64 << 20
-    static let cacheCapacity = 4096
 
-    let databases: [PackageDatabase]
     let inspector: LoaderInspector?
-    let maximumHashedBytes: Int64
-    private(set) var counters = LoaderFactsCounters()
-
-    private struct CacheKey: Hashable {
-        var path: [UInt8]
-        /// nil: the file could not be opened.
-        var stamp: FileStamp?
-    }
-
-    private struct Verdict {
-        var owner: LoaderFacts.Package
-        var digest: DigestCheck
-    }
-
-    private var cache: [CacheKey: Verdict] = [:]
+    let cache = TrustCache()
+    /// The worker's once it runs (`LoaderFactsWorker`): then only `gather` must not be used.
+    let verdicts: PackageVerdictSource
+    /// Watched for changes (their stamps only: `stamps()` reads nothing lookups change).
+    private let watchedDatabases: [PackageDatabase]
     private var databaseStamps: [[FileStamp?]]
+    private(set) var inputCounters = LoaderFactsCounters()
 
     /// `inspectsProcesses`: plugin mode (live loaders); false for `--replay --lookup`, where
     /// the facts come from the path alone.
-    init(databases: [PackageDatabase], inspectsProcesses: Bool, maximumHashedBytes: Int64 = defaultMaximumHashedBytes) {
-        self.databases = databases
+    convenience init(databases: [PackageDatabase], inspectsProcesses: Bool, maximumHashedBytes: Int64 = defaultMaximumHashedBytes) {
+        self.init(verdicts: PackageDatabaseVerdicts(databases: databases, maximumHashedBytes: maximumHashedBytes),
+                  watching: databases, inspectsProcesses: inspectsProcesses)
+    }
+
+    /// `verdicts` answers the questions; `databases` are those whose changes empty the cache.
+    init(verdicts: PackageVerdictSource, watching databases: [PackageDatabase], inspectsProcesses: Bool) {
+        self.verdicts = verdicts
+        self.watchedDatabases = databases
         self.inspector = inspectsProcesses ? LoaderInspector() : nil
-        self.maximumHashedBytes = maximumHashedBytes
         databaseStamps = databases.map { $0.stamps() }
     }
 
@@ -61,15 +56,23 @@ final class LoaderFactsGatherer {
         return candidates.compactMap { $0 }
     }
 
-    /// Reads the package databases now (plugin start-up), so that the first LOAD does not
-    /// wait for dpkg's index; says what was read.
+    /// Reads the package databases now (plugin start-up, before the worker starts), so that
+    /// the first LOAD does not wait for dpkg's index; says what was read.
     func prepare() -> String {
-        databases.isEmpty ? "none" : databases.map { $0.prepare() }.joined(separator: ", ")
+        verdicts.prepare()
     }
 
-    /// The facts of the loader that ran `exe` as process `pid`.
-    func gather(exe: [UInt8]?, pid: UInt32?) -> LoaderFacts {
-        counters.gathered += 1
+    /// What examining a loader gave.
+    enum Examination {
+        /// The facts, at once: nothing to look up, or the file's verdict was cached.
+        case known(LoaderFacts)
+        /// The facts follow from the verdict on `question`'s file.
+        case needsVerdict(ExaminedLoader, VerdictQuestion)
+    }
+
+    /// The cheap part, for the loader that ran `exe` as process `pid`.
+    func examine(exe: [UInt8]?, pid: UInt32?) -> Examination {
+        inputCounters.gathered &+= 1
         noticeDatabaseChanges()
         var exe = exe
         var placement = LoaderPlacement.unknown
@@ -83,63 +86,58 @@ final class LoaderFactsGatherer {
                 if let link = inspection.link, LoaderTrustRules.isDeleted(link) { exe = link }
             }
         }
+        let loader = ExaminedLoader(exe: exe, placement: placement)
         guard let path = LoaderTrustRules.lookupPath(exe: exe, placement: placement) else {
-            return LoaderTrustRules.facts(exe: exe, placement: placement, owner: .unknown, digest: .unavailable)
+            return .known(loader.factsWithoutVerdict)
         }
-        let verdict = self.verdict(path: path, procExe: procExe, hash: !LoaderTrustRules.isDeleted(exe ?? []))
-        return LoaderTrustRules.facts(exe: exe, placement: placement, owner: verdict.owner, digest: verdict.digest)
-    }
-
-    private func verdict(path: [UInt8], procExe: String?, hash: Bool) -> Verdict {
+        let hash = !LoaderTrustRules.isDeleted(exe ?? [])
         let file = hash ? procExe.flatMap { ExecutableFile(path: $0, followLink: true) }
             ?? ExecutableFile(path: String(decoding: path, as: UTF8.self), followLink: false) : nil
         // A file that cannot be opened (gone, not regular, or not to be hashed) is cached
         // under its path alone; once it can be opened, its stamp makes another key.
-        let key = CacheKey(path: path, stamp: file?.stamp)
-        if let cached = cache[key] {
-            counters.cacheHits += 1
-            return cached
+        let key = TrustCache.Key(path: path, stamp: file?.stamp)
+        if let cached = cache.verdict(for: key) {
+            inputCounters.cacheHits &+= 1
+            return .known(loader.facts(cached))
         }
-        var owner = LoaderFacts.Package.unknown
-        var recorded: [RecordedDigest] = []
-        for database in databases {
-            switch database.lookup(path) {
-            case .owned(let package, let digests):
-                owner = .named(package)
-                recorded = digests
-            case .notOwned:
-                owner = .none
-                continue
-            case .unavailable:
-                continue
-            }
-            break
-        }
-        var digest = DigestCheck.unavailable
-        if case .named = owner, let file { digest = file.check(against: recorded, limit: maximumHashedBytes, counters: &counters) }
-        let verdict = Verdict(owner: owner, digest: digest)
-        if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-        cache[key] = verdict
-        return verdict
+        return .needsVerdict(loader, VerdictQuestion(key: key, file: file, generation: cache.generation))
     }
 
-    /// A package database changed (install, removal, upgrade): forget its answers.
+    /// The facts at once, the verdict worked out on this thread when not cached. Not while
+    /// a `LoaderFactsWorker` runs on `verdicts`.
+    func gather(exe: [UInt8]?, pid: UInt32?) -> LoaderFacts {
+        switch examine(exe: exe, pid: pid) {
+        case .known(let facts):
+            return facts
+        case .needsVerdict(let loader, let question):
+            let verdict = verdicts.verdict(for: question)
+            cache.store(verdict, for: question.key, generation: question.generation)
+            return loader.facts(verdict)
+        }
+    }
+
+    /// A package database changed (install, removal, upgrade): forget its answers. The
+    /// verdicts' side drops what it read at its next question (of the new generation).
     private func noticeDatabaseChanges() {
-        for (index, database) in databases.enumerated() {
-            let stamps = database.stamps()
-            guard stamps != databaseStamps[index] else { continue }
-            databaseStamps[index] = stamps
-            database.forget()
-            cache.removeAll(keepingCapacity: true)
-            counters.databaseChanges += 1
-        }
+        let stamps = watchedDatabases.map { $0.stamps() }
+        guard stamps != databaseStamps else { return }
+        databaseStamps = stamps
+        cache.invalidate()
+        inputCounters.databaseChanges &+= 1
     }
 
-    var summary: String {
-        var text = "loader_facts=\(counters.gathered) trust_cache_hits=\(counters.cacheHits) files_hashed=\(counters.filesHashed) too_large_to_hash=\(counters.tooLarge)"
-        if let dpkg = databases.lazy.compactMap({ $0 as? DpkgDatabase }).first, let index = dpkg.pathIndex {
-            text += " dpkg_index_packages=\(index.packageNames.count) dpkg_index_paths=\(index.count) dpkg_index_kib=\(index.approximateBytes / 1024) dpkg_index_ms=\(dpkg.indexBuildMilliseconds)"
-        }
-        return text
+    /// The summary's counters, given the verdicts' (the worker's copy once it runs).
+    static func summary(_ input: LoaderFactsCounters, _ verdicts: VerdictCounters) -> String {
+        "loader_facts=\(input.gathered) trust_cache_hits=\(input.cacheHits) files_hashed=\(verdicts.filesHashed) too_large_to_hash=\(verdicts.tooLarge)"
+            + (verdicts.indexSummary.map { " " + $0 } ?? "")
+    }
+
+    /// The summary when the verdicts are worked out on this thread (`gather`).
+    var summary: String { Self.summary(inputCounters, verdicts.counters) }
+
+    /// Both sides' counters, for `gather`'s callers (tests).
+    var counters: (gathered: UInt64, cacheHits: UInt64, databaseChanges: UInt64, filesHashed: UInt64, tooLarge: UInt64) {
+        let verdictCounters = verdicts.counters
+        return (inputCounters.gathered, inputCounters.cacheHits, inputCounters.databaseChanges, verdictCounters.filesHashed, verdictCounters.tooLarge)
     }
 }

@@ -7,7 +7,8 @@ protocol PackageDatabase: AnyObject {
     /// The owner of `path` (as the kernel names it), with the digests recorded for it.
     func lookup(_ path: [UInt8]) -> PackageLookup
     /// Stamps of the files that change when packages are installed or removed; a change
-    /// makes the plugin forget what it learned from the database.
+    /// makes the plugin forget what it learned from the database. Called on the input
+    /// thread while the facts worker looks paths up: it reads nothing the lookups change.
     func stamps() -> [FileStamp?]
     /// Drops what was read from the database (it changed).
     func forget()
