@@ -315,8 +315,10 @@ if [ -n "$clang_bin" ] && printf '%s\n' \
     in_root ip link add "$DUMMY_LINK" type veth peer name "${DUMMY_LINK}p" \
         && in_root ip link set dev "$DUMMY_LINK" xdpgeneric obj "$TMP_DIR/xdp_pass.o" sec xdp \
         || bad "ip link set … xdp attaches a program"
-    ip_persists() { grep -- "alert=persist-generic-loader " "$SYSTEM_ROOT$LOG" | grep -- 'prog-name="sys_xdp_pass"' | grep -Eq -- 'comm="ip" exe="[^"]*/ip" '; }
-    check "ip's XDP program outlives ip: persist-generic-loader" wait_for "$SCAN_WAIT" ip_persists
+    # persist-network-attach (notice) when this test runs in a login session (auid set),
+    # persist-generic-loader otherwise (Tests/System/tools.sh checks both on purpose).
+    ip_persists() { grep -E -- "alert=persist-(generic-loader|network-attach) " "$SYSTEM_ROOT$LOG" | grep -- 'prog-name="sys_xdp_pass"' | grep -Eq -- 'comm="ip" exe="[^"]*/ip" '; }
+    check "ip's XDP program outlives ip: persist-generic-loader or persist-network-attach" wait_for "$SCAN_WAIT" ip_persists
     in_root ip link del "$DUMMY_LINK"
 else
     bad "no clang with the BPF target to build the object bpftool and ip load: $(cat "$WORK/clang.err" 2>/dev/null)"
