@@ -54,7 +54,13 @@ cleanup() {
     ip link del "$LINK" >/dev/null 2>&1
     cp "$LOG" /tmp/bpfguard-tools-last.log 2>/dev/null  # for a look after a failure
     rm -f "$COPY" "$PIN" "$SNIPPET" "$LOG"
-    if [ "$package_was_installed" -eq 0 ]; then dpkg --purge audisp-bpfguard >/dev/null 2>&1; fi
+    # The plugin writes its known-programs file as it exits: gone first, then the purge
+    # takes the file with it (a later first installation must find none).
+    wait_for 10 bash -c '! pgrep -x audisp-bpfguard >/dev/null'
+    if [ "$package_was_installed" -eq 0 ]; then
+        dpkg --purge audisp-bpfguard >/dev/null 2>&1
+        rm -rf /var/lib/audisp-bpfguard
+    fi
     [ "$bpffs_was_mounted" -eq 0 ] && umount "$BPFFS" >/dev/null 2>&1
     [ "$tracefs_was_mounted" -eq 0 ] && umount /sys/kernel/tracing >/dev/null 2>&1
     rm -rf --one-file-system "$WORK"
