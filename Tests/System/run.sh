@@ -89,6 +89,7 @@ cleanup() {
             dpkg --purge audisp-bpfguard >/dev/null 2>&1
             rm -rf /var/lib/audisp-bpfguard
         fi
+        cp "$LOG" /tmp/bpfguard-system-last.log 2>/dev/null  # for a look after a failure
         rm -f "$SNIPPET" "$LOG" "$STATE" "$PIN_PREFIX"_*
         [ "$bpffs_was_mounted" -eq 0 ] && umount "$BPFFS" >/dev/null 2>&1
         rm -rf "$LOADER_DIR" "$TMP_DIR"
