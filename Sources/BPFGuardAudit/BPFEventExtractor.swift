@@ -66,10 +66,10 @@ struct BPFEventExtractor {
         guard auparse_first_field(au) > 0 else { return nil }
         repeat {
             guard let namePointer = auparse_get_field_name(au), let valuePointer = auparse_get_field_str(au) else { continue }
-            switch String(cString: namePointer) {
-            case "prog-id": programID = UInt32(String(cString: valuePointer))
-            case "op": operation = BPFOperation(recordValue: String(cString: valuePointer))
-            case "event": legacyOperation = BPFOperation(recordValue: String(cString: valuePointer))
+            switch AuditFieldName(cString: namePointer) {
+            case .progID: programID = AuditFieldDecoding.number(bytes(valuePointer))
+            case .op: operation = BPFOperation(recordValue: String(cString: valuePointer))
+            case .event: legacyOperation = BPFOperation(recordValue: String(cString: valuePointer))
             default: break
             }
         } while auparse_next_field(au) > 0
@@ -81,11 +81,10 @@ struct BPFEventExtractor {
     private func commandLine() -> [UInt8]? {
         guard auparse_first_field(au) > 0 else { return nil }
         repeat {
-            guard let namePointer = auparse_get_field_name(au), String(cString: namePointer) == "proctitle",
+            guard let namePointer = auparse_get_field_name(au), AuditFieldName(cString: namePointer) == .proctitle,
                   let valuePointer = auparse_get_field_str(au)
             else { continue }
-            let raw = UnsafeBufferPointer(start: UnsafeRawPointer(valuePointer).assumingMemoryBound(to: UInt8.self), count: strlen(valuePointer))
-            return AuditFieldDecoding.string(raw).map(ProcessTitle.text)
+            return AuditFieldDecoding.string(bytes(valuePointer)).map(ProcessTitle.text)
         } while auparse_next_field(au) > 0
         return nil
     }
@@ -95,26 +94,31 @@ struct BPFEventExtractor {
         var context = ProcessContext()
         guard auparse_first_field(au) > 0 else { return context }
         repeat {
-            guard let namePointer = auparse_get_field_name(au), let valuePointer = auparse_get_field_str(au) else { continue }
-            let name = String(cString: namePointer)
-            func raw() -> [UInt8] { Array(UnsafeBufferPointer(start: UnsafeRawPointer(valuePointer).assumingMemoryBound(to: UInt8.self), count: strlen(valuePointer))) }
+            guard let namePointer = auparse_get_field_name(au), let name = AuditFieldName(cString: namePointer),
+                  let valuePointer = auparse_get_field_str(au)
+            else { continue }
             switch name {
-            case "uid": context.uid = AuditFieldDecoding.id(raw())
-            case "auid": context.auid = AuditFieldDecoding.id(raw())
-            case "euid": context.euid = AuditFieldDecoding.id(raw())
-            case "gid": context.gid = AuditFieldDecoding.id(raw())
-            case "pid": context.pid = AuditFieldDecoding.id(raw())
-            case "ppid": context.ppid = AuditFieldDecoding.id(raw())
-            case "ses": context.ses = AuditFieldDecoding.id(raw())
-            case "tty": context.tty = AuditFieldDecoding.string(raw())
-            case "comm": context.comm = AuditFieldDecoding.string(raw())
-            case "exe": context.exe = AuditFieldDecoding.string(raw())
-            case "key": context.key = AuditFieldDecoding.string(raw())
-            case "syscall":
-                if let interpreted = auparse_interpret_field(au) { context.syscall = Array(String(cString: interpreted).utf8) }
+            case .uid: context.uid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .auid: context.auid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .euid: context.euid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .gid: context.gid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .pid: context.pid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .ppid: context.ppid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .ses: context.ses = AuditFieldDecoding.id(bytes(valuePointer))
+            case .tty: context.tty = AuditFieldDecoding.string(bytes(valuePointer))
+            case .comm: context.comm = AuditFieldDecoding.string(bytes(valuePointer))
+            case .exe: context.exe = AuditFieldDecoding.string(bytes(valuePointer))
+            case .key: context.key = AuditFieldDecoding.string(bytes(valuePointer))
+            case .syscall:
+                if let interpreted = auparse_interpret_field(au) { context.syscall = AuditFieldDecoding.text(bytes(interpreted)) }
             default: break
             }
         } while auparse_next_field(au) > 0
         return context
+    }
+
+    /// A field value of libauparse (NUL-terminated, valid until the next call) as bytes.
+    private func bytes(_ value: UnsafePointer<CChar>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: strlen(value))
     }
 }
