@@ -32,7 +32,7 @@ public struct AuditLineReader: Sendable {
         let input = bytes.bindMemory(to: UInt8.self)
         var start = 0
         while start < input.count {
-            guard let newline = input[start...].firstIndex(of: UInt8(ascii: "\n")) else {
+            guard let newline = ByteSearch.firstIndex(of: UInt8(ascii: "\n"), in: input, from: start) else {
                 // No newline: keep the tail for the next call, unless it is already too long.
                 if discarding { return }
                 if pending.count + (input.count - start) > maximumLineLength {
