@@ -22,6 +22,27 @@ public struct AuditTimestamp: Hashable, Sendable, CustomStringConvertible {
     /// `SEC.MSEC:SERIAL`, the form auditd prints inside `msg=audit(...)`.
     public var description: String { "\(timeText):\(serial)" }
 
+    /// Appends `description`'s bytes to `bytes` without building a String (the EOE record the
+    /// pre-filter writes for every event).
+    public func appendText(to bytes: inout [UInt8]) {
+        Self.appendDecimal(seconds, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        if milliseconds < 100 { bytes.append(UInt8(ascii: "0")) }
+        if milliseconds < 10 { bytes.append(UInt8(ascii: "0")) }
+        Self.appendDecimal(UInt64(milliseconds), to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        Self.appendDecimal(serial, to: &bytes)
+    }
+
+    private static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
+        var divisor: UInt64 = 1
+        while value / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / divisor % 10))
+            divisor /= 10
+        }
+    }
+
     /// `SEC.MSEC`: the time alone (the `first=` and `last=` of a folded alert).
     public var timeText: String {
         let ms = String(milliseconds)

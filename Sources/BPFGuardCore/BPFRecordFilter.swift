@@ -140,8 +140,7 @@ public struct BPFRecordFilter: Sendable {
             return
         }
 
-        if events.hasIncomplete(serial: timestamp.serial),
-           let id = events.incompleteID(for: EventKey(serial: timestamp.serial, seconds: timestamp.seconds, node: header.node.map { Array(line[$0]) })) {
+        if let id = events.incompleteID(serial: timestamp.serial, seconds: timestamp.seconds, node: header.node, of: line) {
             let type = UnsafeBufferPointer(rebasing: line[header.type])
             if type.elementsEqual(Self.eoeType) {
                 passedRecords += 1
@@ -252,14 +251,15 @@ public struct BPFRecordFilter: Sendable {
     }
 
     private mutating func release(_ id: UInt64, pass: Pass) {
-        let event = events.remove(id)
-        if !event.hasOwnEOE { addedEOERecords += 1 }
-        let parts = event.partCount(maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart)
+        events.markComplete(id)
+        if !events[id].hasOwnEOE { addedEOERecords += 1 }
+        let parts = events[id].partCount(maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart)
         for part in 0..<parts {
-            event.render(part: part, maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart, into: &scratch)
+            events[id].render(part: part, maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart, into: &scratch)
             scratch.withUnsafeBufferPointer { pass($0, parts > 1) }
             scratch.removeAll(keepingCapacity: scratch.count <= 1 << 20)
         }
+        events.remove(id)
     }
 
     /// Pass-through mode: a record of no BPF event goes on at once, bounded per event.

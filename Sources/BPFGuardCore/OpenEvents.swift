@@ -3,12 +3,35 @@ struct EventKey: Hashable, Sendable {
     var serial: UInt64
     var seconds: UInt64
     var node: [UInt8]?
+
+    /// The node's bytes are hashed in one call (an array of bytes would be hashed byte by byte).
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(serial)
+        hasher.combine(seconds)
+        if let node {
+            hasher.combine(node.count)
+            node.withUnsafeBytes { hasher.combine(bytes: $0) }
+        } else {
+            hasher.combine(-1)
+        }
+    }
+
+    /// Whether `line`'s node (the range `node` of it, nil without a prefix) is this key's.
+    func hasNode(_ node: Range<Int>?, of line: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch (self.node, node) {
+        case (nil, nil): true
+        case (let own?, let range?): UnsafeBufferPointer(rebasing: line[range]).elementsEqual(own)
+        default: false
+        }
+    }
 }
 
 /// One BPF event being assembled, its records sorted for libauparse: BPF records first, then
 /// the SYSCALL and other context records, PROCTITLE last (libauparse completes an event
 /// whose last record is a PROCTITLE), and an EOE.
 struct OpenEvent: Sendable {
+    /// Its id in `OpenEvents`; `OpenEvents.unknownID` in a free slot.
+    var id: UInt64
     var key: EventKey
     var timestamp: AuditTimestamp
     /// Monotonic milliseconds when it opened (live input).
@@ -27,6 +50,8 @@ struct OpenEvent: Sendable {
     var waitsFor: UInt64?
     /// prog-ids this event loads.
     var loads: [UInt32] = []
+    /// Open events that wait for this one (their UNLOAD of a program it loads).
+    var waiters: [UInt64] = []
 
     var byteCount: Int { bpfLines.count + contextLines.count + proctitleLines.count }
 
@@ -39,124 +64,222 @@ struct OpenEvent: Sendable {
     /// Part `part` of the event's lines for libauparse: its share of the BPF records, the
     /// whole context and an EOE.
     func render(part: Int, maximumBPFRecordsPerPart: Int, into out: inout [UInt8]) {
-        var start = 0, lines = 0
-        let first = part * maximumBPFRecordsPerPart
-        while start < bpfLines.count, lines < first {
-            if bpfLines[start] == UInt8(ascii: "\n") { lines += 1 }
-            start += 1
-        }
-        var end = start
-        lines = 0
-        while end < bpfLines.count, lines < maximumBPFRecordsPerPart {
-            if bpfLines[end] == UInt8(ascii: "\n") { lines += 1 }
-            end += 1
+        var start = 0, end = bpfLines.count
+        if bpfRecordCount > maximumBPFRecordsPerPart {
+            start = Self.offset(ofLine: part * maximumBPFRecordsPerPart, in: bpfLines, from: 0)
+            end = Self.offset(ofLine: maximumBPFRecordsPerPart, in: bpfLines, from: start)
         }
         out += bpfLines[start..<end]
         out += contextLines
         out += proctitleLines
-        if let node = key.node { out += Array("node=".utf8) + node + [UInt8(ascii: " ")] }
-        out += Array("type=EOE msg=audit(\(timestamp)):\n".utf8)
+        if let node = key.node {
+            out += Self.nodePrefix
+            out += node
+            out.append(UInt8(ascii: " "))
+        }
+        out += Self.eoePrefix
+        timestamp.appendText(to: &out)
+        out += Self.eoeSuffix
     }
+
+    private static let nodePrefix = Array("node=".utf8)
+    private static let eoePrefix = Array("type=EOE msg=audit(".utf8)
+    private static let eoeSuffix = Array("):\n".utf8)
+
+    /// The offset just past the `lines`-th newline after `start` (the end when there are fewer).
+    private static func offset(ofLine lines: Int, in bytes: [UInt8], from start: Int) -> Int {
+        var index = start, seen = 0
+        while index < bytes.count, seen < lines {
+            if bytes[index] == UInt8(ascii: "\n") { seen += 1 }
+            index += 1
+        }
+        return index
+    }
+
+    /// Empties the event for reuse of its slot, keeping small buffers (no allocation for
+    /// the next event of a flood).
+    mutating func clear(keepingBuffers: Bool) {
+        let keep = keepingBuffers && bpfLines.capacity <= Self.keptBufferBytes && contextLines.capacity <= Self.keptBufferBytes
+            && proctitleLines.capacity <= Self.keptBufferBytes
+        bpfLines.removeAll(keepingCapacity: keep)
+        contextLines.removeAll(keepingCapacity: keep)
+        proctitleLines.removeAll(keepingCapacity: keep)
+        loads.removeAll(keepingCapacity: keep && loads.capacity <= 64)
+        waiters.removeAll()
+        bpfRecordCount = 0
+        contextRecordCount = 0
+        complete = false
+        hasOwnEOE = false
+        waitsFor = nil
+        key.node = nil
+    }
+
+    /// The largest buffer a free slot keeps.
+    static let keptBufferBytes = 4096
 }
 
 /// The pre-filter's open events, in arrival order, found by key, by serial and by the
 /// programs they load. Removal is lazy in the order list (compacted as it grows).
+///
+/// Events live in slots of an array, and an event's id names its slot (low 32 bits) and
+/// its opening (high 32 bits), so that reaching an event is an array access, not a hash
+/// lookup; a freed slot keeps its small buffers for the next event. On a BPF-dense stream
+/// every record reaches several events' fields, and a dictionary of events was the
+/// filter's largest cost.
 struct OpenEvents: Sendable {
     private struct LoadKey: Hashable, Sendable {
         var node: [UInt8]?
         var programID: UInt32
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(programID)
+            if let node { node.withUnsafeBytes { hasher.combine(bytes: $0) } } else { hasher.combine(-1) }
+        }
     }
 
-    private var table: [UInt64: OpenEvent] = [:]
+    /// How many incomplete events have a serial, and the id of the one when there is one
+    /// (`unknownID` once it is no longer known which one is left): most records then find
+    /// their event with one lookup by serial.
+    private struct SerialCount: Sendable {
+        var count: Int
+        var id: UInt64
+    }
+
+    private static let unknownID: UInt64 = 0
+    /// Slots that keep their buffers when freed (the freed slot is reused first, so a flood
+    /// of events cycles through a few of them).
+    private static let slotsKeepingBuffers = 64
+
+    private var slots: [OpenEvent] = []
+    private var freeSlots: [Int] = []
     private var order: [UInt64] = []
     private var head = 0
     private var incompleteByKey: [EventKey: UInt64] = [:]
-    private var incompleteSerials: [UInt64: Int] = [:]
+    private var incompleteSerials: [UInt64: SerialCount] = [:]
     private var loadsByProgram: [LoadKey: UInt64] = [:]
-    private var waitersByID: [UInt64: [UInt64]] = [:]
-    private var nextID: UInt64 = 0
+    private var openings: UInt32 = 0
+    private(set) var count = 0
     private(set) var byteCount = 0
 
-    var isEmpty: Bool { table.isEmpty }
+    var isEmpty: Bool { count == 0 }
     var incompleteCount: Int { incompleteByKey.count }
 
-    subscript(id: UInt64) -> OpenEvent { table[id]! }
+    subscript(id: UInt64) -> OpenEvent {
+        _read { yield slots[Self.slot(of: id)] }
+    }
 
-    func contains(_ id: UInt64) -> Bool { table[id] != nil }
+    private static func slot(of id: UInt64) -> Int { Int(truncatingIfNeeded: id & 0xFFFF_FFFF) }
+
+    func contains(_ id: UInt64) -> Bool {
+        let slot = Self.slot(of: id)
+        return id != Self.unknownID && slot < slots.count && slots[slot].id == id
+    }
 
     func incompleteID(for key: EventKey) -> UInt64? { incompleteByKey[key] }
 
-    /// A cheap test before building a key (per record).
-    func hasIncomplete(serial: UInt64) -> Bool { incompleteSerials[serial] != nil }
+    /// The incomplete event of the record with this stamp and node, if any: one lookup by
+    /// serial, and a key lookup only when several events share the serial.
+    func incompleteID(serial: UInt64, seconds: UInt64, node: Range<Int>?, of line: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard let entry = incompleteSerials[serial] else { return nil }
+        if entry.count == 1, entry.id != Self.unknownID {
+            let key = self[entry.id].key
+            return key.seconds == seconds && key.hasNode(node, of: line) ? entry.id : nil
+        }
+        return incompleteByKey[EventKey(serial: serial, seconds: seconds, node: node.map { Array(line[$0]) })]
+    }
 
     mutating func open(key: EventKey, timestamp: AuditTimestamp, openedAt: UInt64?, arrival: UInt64) -> UInt64 {
-        nextID &+= 1
-        let id = nextID
-        table[id] = OpenEvent(key: key, timestamp: timestamp, openedAt: openedAt, openedArrival: arrival)
+        openings &+= 1
+        if openings == 0 { openings = 1 }
+        let id: UInt64
+        if let slot = freeSlots.popLast() {
+            // A freed slot, with its buffers when it kept them.
+            id = UInt64(openings) << 32 | UInt64(slot)
+            slots[slot].id = id
+            slots[slot].key = key
+            slots[slot].timestamp = timestamp
+            slots[slot].openedAt = openedAt
+            slots[slot].openedArrival = arrival
+        } else {
+            id = UInt64(openings) << 32 | UInt64(slots.count)
+            slots.append(OpenEvent(id: id, key: key, timestamp: timestamp, openedAt: openedAt, openedArrival: arrival))
+        }
+        count += 1
         order.append(id)
         incompleteByKey[key] = id
-        incompleteSerials[key.serial, default: 0] += 1
+        if let entry = incompleteSerials[key.serial] {
+            incompleteSerials[key.serial] = SerialCount(count: entry.count + 1, id: Self.unknownID)
+        } else {
+            incompleteSerials[key.serial] = SerialCount(count: 1, id: id)
+        }
         return id
     }
 
     mutating func append(_ line: UnsafeBufferPointer<UInt8>, type: BPFRecordFilter.RecordType, to id: UInt64) {
         byteCount += line.count + 1
+        let slot = Self.slot(of: id)
         switch type {
         case .bpf:
-            table[id]!.bpfLines.append(contentsOf: line)
-            table[id]!.bpfLines.append(UInt8(ascii: "\n"))
-            table[id]!.bpfRecordCount += 1
+            slots[slot].bpfLines.append(contentsOf: line)
+            slots[slot].bpfLines.append(UInt8(ascii: "\n"))
+            slots[slot].bpfRecordCount += 1
         case .proctitle:
-            table[id]!.proctitleLines.append(contentsOf: line)
-            table[id]!.proctitleLines.append(UInt8(ascii: "\n"))
+            slots[slot].proctitleLines.append(contentsOf: line)
+            slots[slot].proctitleLines.append(UInt8(ascii: "\n"))
         case .syscall, .other:
-            table[id]!.contextLines.append(contentsOf: line)
-            table[id]!.contextLines.append(UInt8(ascii: "\n"))
-            if type == .other { table[id]!.contextRecordCount += 1 }
+            slots[slot].contextLines.append(contentsOf: line)
+            slots[slot].contextLines.append(UInt8(ascii: "\n"))
+            if type == .other { slots[slot].contextRecordCount += 1 }
         }
     }
 
-    mutating func markOwnEOE(_ id: UInt64) { table[id]!.hasOwnEOE = true }
+    mutating func markOwnEOE(_ id: UInt64) { slots[Self.slot(of: id)].hasOwnEOE = true }
 
     /// No more records join the event.
     mutating func markComplete(_ id: UInt64) {
-        guard let event = table[id], !event.complete else { return }
-        table[id]!.complete = true
-        incompleteByKey.removeValue(forKey: event.key)
-        if let count = incompleteSerials[event.key.serial], count > 1 {
-            incompleteSerials[event.key.serial] = count - 1
+        guard contains(id), !self[id].complete else { return }
+        let slot = Self.slot(of: id)
+        slots[slot].complete = true
+        let key = slots[slot].key
+        incompleteByKey.removeValue(forKey: key)
+        if let entry = incompleteSerials[key.serial], entry.count > 1 {
+            incompleteSerials[key.serial] = SerialCount(count: entry.count - 1, id: Self.unknownID)
         } else {
-            incompleteSerials.removeValue(forKey: event.key.serial)
+            incompleteSerials.removeValue(forKey: key.serial)
         }
     }
 
     mutating func noteLoad(of programID: UInt32, node: [UInt8]?, in id: UInt64) {
         loadsByProgram[LoadKey(node: node, programID: programID)] = id
-        table[id]!.loads.append(programID)
+        slots[Self.slot(of: id)].loads.append(programID)
     }
 
     /// The open event that loads `programID` on `node`, if any.
     func openLoad(of programID: UInt32, node: [UInt8]?) -> UInt64? {
-        loadsByProgram[LoadKey(node: node, programID: programID)]
+        loadsByProgram.isEmpty ? nil : loadsByProgram[LoadKey(node: node, programID: programID)]
     }
 
     mutating func makeWait(_ id: UInt64, for load: UInt64) {
-        guard table[id]?.waitsFor == nil else { return }
-        table[id]!.waitsFor = load
-        waitersByID[load, default: []].append(id)
+        guard contains(id), self[id].waitsFor == nil else { return }
+        slots[Self.slot(of: id)].waitsFor = load
+        if contains(load) { slots[Self.slot(of: load)].waiters.append(id) }
     }
 
     /// Whether the event waits for another that is still open.
     func isWaiting(_ id: UInt64) -> Bool {
-        guard let load = table[id]?.waitsFor else { return false }
-        return table[load] != nil
+        guard contains(id), let load = self[id].waitsFor else { return false }
+        return contains(load)
     }
 
-    func waiters(of id: UInt64) -> [UInt64] { waitersByID[id] ?? [] }
+    func waiters(of id: UInt64) -> [UInt64] { contains(id) ? self[id].waiters : [] }
 
     /// The oldest open event (complete or not).
     mutating func oldest() -> UInt64? {
-        while head < order.count, table[order[head]] == nil { head += 1 }
+        while head < order.count, !contains(order[head]) { head += 1 }
+        if head == order.count, head > 0 {
+            order.removeAll(keepingCapacity: order.count <= 4096)
+            head = 0
+        }
         return head < order.count ? order[head] : nil
     }
 
@@ -165,26 +288,30 @@ struct OpenEvents: Sendable {
         _ = oldest()
         var index = head
         while index < order.count {
-            if let event = table[order[index]], !event.complete { return order[index] }
+            let id = order[index]
+            if contains(id), !self[id].complete { return id }
             index += 1
         }
         return nil
     }
 
-    mutating func remove(_ id: UInt64) -> OpenEvent {
+    /// Forgets the event (its slot keeps small buffers for the next one).
+    mutating func remove(_ id: UInt64) {
         markComplete(id)
-        let event = table.removeValue(forKey: id)!
-        byteCount -= event.byteCount
-        for programID in event.loads {
-            let key = LoadKey(node: event.key.node, programID: programID)
+        let slot = Self.slot(of: id)
+        byteCount -= slots[slot].byteCount
+        for index in slots[slot].loads.indices {
+            let key = LoadKey(node: slots[slot].key.node, programID: slots[slot].loads[index])
             if loadsByProgram[key] == id { loadsByProgram.removeValue(forKey: key) }
         }
-        waitersByID.removeValue(forKey: id)
-        if order.count > 1024, order.count > 2 * table.count {
+        count -= 1
+        slots[slot].id = Self.unknownID
+        slots[slot].clear(keepingBuffers: slot < Self.slotsKeepingBuffers)
+        freeSlots.append(slot)
+        if order.count > 1024, order.count > 2 * count {
             // Live input releases out of order: drop the removed ids.
-            order = order[head...].filter { table[$0] != nil }
+            order = order[head...].filter { contains($0) }
             head = 0
         }
-        return event
     }
 }
