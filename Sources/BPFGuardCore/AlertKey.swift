@@ -66,10 +66,49 @@ public enum AlertKey: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The values of the `fold_by` keys of one alert: alerts with equal keys fold together.
+///
+/// Its hash is computed once, over the values' bytes in bulk: the folder looks every alert's
+/// key up, and hashing the values byte by byte at each lookup was most of its cost in a flood.
 struct FoldKey: Hashable, Sendable {
     var values: [FieldValue?]
+    private var hash: Int
 
     init(_ alert: Alert, keys: [AlertKey]) {
         values = keys.map { $0.value(in: alert) }
+        var hasher = Hasher()
+        for value in values { Self.combine(value, into: &hasher) }
+        hash = hasher.finalize()
+    }
+
+    static func == (lhs: FoldKey, rhs: FoldKey) -> Bool {
+        lhs.hash == rhs.hash && lhs.values == rhs.values
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(hash)
+    }
+
+    private static func combine(_ value: FieldValue?, into hasher: inout Hasher) {
+        switch value {
+        case nil: hasher.combine(0 as UInt8)
+        case .operation(let operation)?:
+            hasher.combine(1 as UInt8)
+            hasher.combine(operation)
+        case .number(let number)?:
+            hasher.combine(2 as UInt8)
+            hasher.combine(number)
+        case .bytes(let bytes)?:
+            hasher.combine(3 as UInt8)
+            combine(bytes, into: &hasher)
+        case .list(let items)?:
+            hasher.combine(4 as UInt8)
+            hasher.combine(items.count)
+            for item in items { combine(item, into: &hasher) }
+        }
+    }
+
+    private static func combine(_ bytes: [UInt8], into hasher: inout Hasher) {
+        hasher.combine(bytes.count)
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }

@@ -5,7 +5,7 @@ struct ByteStringPool: Sendable {
     /// Reference 0 means "no string".
     private var strings: [[UInt8]] = [[]]
     private var counts: [UInt32] = [0]
-    private var indexByBytes: [[UInt8]: UInt32] = [:]
+    private var indexByBytes: [HashedBytes: UInt32] = [:]
     private var free: [UInt32] = []
 
     var count: Int { indexByBytes.count }
@@ -13,7 +13,7 @@ struct ByteStringPool: Sendable {
     /// A reference to `bytes` (0 for nil), counted once more.
     mutating func retain(_ bytes: [UInt8]?) -> UInt32 {
         guard let bytes else { return 0 }
-        if let reference = indexByBytes[bytes] {
+        if let reference = indexByBytes[HashedBytes(bytes)] {
             counts[Int(reference)] += 1
             return reference
         }
@@ -27,7 +27,7 @@ struct ByteStringPool: Sendable {
             strings.append(bytes)
             counts.append(1)
         }
-        indexByBytes[bytes] = reference
+        indexByBytes[HashedBytes(bytes)] = reference
         return reference
     }
 
@@ -37,7 +37,7 @@ struct ByteStringPool: Sendable {
         let index = Int(reference)
         counts[index] -= 1
         if counts[index] == 0 {
-            indexByBytes.removeValue(forKey: strings[index])
+            indexByBytes.removeValue(forKey: HashedBytes(strings[index]))
             strings[index] = []
             free.append(reference)
         }
@@ -45,7 +45,7 @@ struct ByteStringPool: Sendable {
 
     /// The reference of `bytes` if the pool holds it (not counted).
     func reference(of bytes: [UInt8]) -> UInt32? {
-        indexByBytes[bytes]
+        indexByBytes[HashedBytes(bytes)]
     }
 
     func bytes(_ reference: UInt32) -> [UInt8]? {

@@ -6,7 +6,7 @@ public final class CompiledSet: Hashable, Sendable {
     public let name: String
     /// The members as compiled, in file order.
     public let members: [ValuePattern]
-    private let literals: Set<[UInt8]>
+    private let literals: Set<HashedBytes>
     private let numbers: Set<UInt64>
     /// Globs with a `*`, ranges wider than one value, `?` and operations: tested in turn.
     private let others: [ValuePattern]
@@ -14,10 +14,10 @@ public final class CompiledSet: Hashable, Sendable {
     public init(name: String, members: [ValuePattern]) {
         self.name = name
         self.members = members
-        var literals = Set<[UInt8]>(), numbers = Set<UInt64>(), others: [ValuePattern] = []
+        var literals = Set<HashedBytes>(), numbers = Set<UInt64>(), others: [ValuePattern] = []
         for member in members {
             switch member {
-            case .glob(let glob) where glob.isLiteral: literals.insert(glob.literalBytes)
+            case .glob(let glob) where glob.isLiteral: literals.insert(HashedBytes(glob.literalBytes))
             case .range(let range) where range.lowerBound == range.upperBound: numbers.insert(range.lowerBound)
             default: others.append(member)
             }
@@ -30,8 +30,8 @@ public final class CompiledSet: Hashable, Sendable {
     /// Whether `value` (nil: unknown) is described by a member.
     public func contains(_ value: FieldValue?) -> Bool {
         switch value {
-        case .bytes(let bytes)?: if literals.contains(bytes) { return true }
-        case .list(let items)?: if items.contains(where: { literals.contains($0) }) { return true }
+        case .bytes(let bytes)?: if literals.contains(HashedBytes(bytes)) { return true }
+        case .list(let items)?: if items.contains(where: { literals.contains(HashedBytes($0)) }) { return true }
         case .number(let number)?: if numbers.contains(number) { return true }
         default: break
         }
