@@ -16,6 +16,7 @@ public final class AuditFeed {
     private let onEvent: EventHandler
     /// Receives each change to audit itself (CONFIG_CHANGE, DAEMON_END/ABORT/RESUME).
     public var onAuditChange: ((AuditChange) -> Void)?
+    private var recentValues = RepeatedFieldValues()
     /// BPF records that lacked a usable `prog-id` or `op` (skipped).
     public private(set) var malformedBPFRecords: UInt64 = 0
 
@@ -61,7 +62,7 @@ public final class AuditFeed {
 
     fileprivate func eventReady(_ au: OpaquePointer) {
         var extractor = BPFEventExtractor(au)
-        let events = extractor.extract()
+        let events = extractor.extract(recent: &recentValues)
         malformedBPFRecords += extractor.malformedRecords
         for change in extractor.auditChanges { onAuditChange?(change) }
         onEvent(events)

@@ -13,7 +13,8 @@ struct BPFEventExtractor {
         self.au = au
     }
 
-    mutating func extract() -> [BPFEvent] {
+    /// `recent`: recent loaders' decoded strings, reused when the event repeats them.
+    mutating func extract(recent: inout RepeatedFieldValues) -> [BPFEvent] {
         guard auparse_first_record(au) > 0 else { return [] }
         var records: [(operation: BPFOperation, programID: UInt32)] = []
         var process: ProcessContext?
@@ -26,9 +27,9 @@ struct BPFEventExtractor {
             case auditBPFRecordType:
                 if let record = bpfRecord() { records.append(record) } else { malformedRecords += 1 }
             case auditSyscallRecordType:
-                if process == nil { process = syscallContext() }
+                if process == nil { process = syscallContext(recent: &recent) }
             case auditProctitleRecordType:
-                if title == nil { title = commandLine() }
+                if title == nil { title = commandLine(recent: &recent) }
             default:
                 break
             }
@@ -68,8 +69,8 @@ struct BPFEventExtractor {
             guard let namePointer = auparse_get_field_name(au), let valuePointer = auparse_get_field_str(au) else { continue }
             switch AuditFieldName(cString: namePointer) {
             case .progID: programID = AuditFieldDecoding.number(bytes(valuePointer))
-            case .op: operation = BPFOperation(recordValue: String(cString: valuePointer))
-            case .event: legacyOperation = BPFOperation(recordValue: String(cString: valuePointer))
+            case .op: operation = BPFOperation(recordBytes: bytes(valuePointer))
+            case .event: legacyOperation = BPFOperation(recordBytes: bytes(valuePointer))
             default: break
             }
         } while auparse_next_field(au) > 0
@@ -78,19 +79,19 @@ struct BPFEventExtractor {
     }
 
     /// The PROCTITLE record's `proctitle` (hex or quoted), arguments separated by spaces.
-    private func commandLine() -> [UInt8]? {
+    private func commandLine(recent: inout RepeatedFieldValues) -> [UInt8]? {
         guard auparse_first_field(au) > 0 else { return nil }
         repeat {
             guard let namePointer = auparse_get_field_name(au), AuditFieldName(cString: namePointer) == .proctitle,
                   let valuePointer = auparse_get_field_str(au)
             else { continue }
-            return AuditFieldDecoding.string(bytes(valuePointer)).map(ProcessTitle.text)
+            return recent.commandLine.value(of: bytes(valuePointer)) { AuditFieldDecoding.string($0).map(ProcessTitle.text) }
         } while auparse_next_field(au) > 0
         return nil
     }
 
     /// The SYSCALL record's fields, in one pass over them.
-    private func syscallContext() -> ProcessContext {
+    private func syscallContext(recent: inout RepeatedFieldValues) -> ProcessContext {
         var context = ProcessContext()
         guard auparse_first_field(au) > 0 else { return context }
         repeat {
@@ -105,12 +106,14 @@ struct BPFEventExtractor {
             case .pid: context.pid = AuditFieldDecoding.id(bytes(valuePointer))
             case .ppid: context.ppid = AuditFieldDecoding.id(bytes(valuePointer))
             case .ses: context.ses = AuditFieldDecoding.id(bytes(valuePointer))
-            case .tty: context.tty = AuditFieldDecoding.string(bytes(valuePointer))
-            case .comm: context.comm = AuditFieldDecoding.string(bytes(valuePointer))
-            case .exe: context.exe = AuditFieldDecoding.string(bytes(valuePointer))
-            case .key: context.key = AuditFieldDecoding.string(bytes(valuePointer))
+            case .tty: context.tty = recent.tty.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .comm: context.comm = recent.comm.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .exe: context.exe = recent.exe.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .key: context.key = recent.key.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
             case .syscall:
-                if let interpreted = auparse_interpret_field(au) { context.syscall = AuditFieldDecoding.text(bytes(interpreted)) }
+                if let interpreted = auparse_interpret_field(au) {
+                    context.syscall = recent.syscall.value(of: bytes(interpreted)) { AuditFieldDecoding.text($0) }
+                }
             default: break
             }
         } while auparse_next_field(au) > 0

@@ -55,6 +55,17 @@ public struct AlertFolder: Sendable {
     private struct Group: Sendable {
         var sent: Int
         var folded: RepeatedAlert?
+
+        /// Counts one more alert of the window: true when it is within the burst (it leaves
+        /// as it is), false when it is folded.
+        mutating func take(_ alert: Alert, burst: Int) -> Bool {
+            if sent < burst {
+                sent += 1
+                return true
+            }
+            if folded == nil { folded = RepeatedAlert(alert) } else { folded!.add(alert) }
+            return false
+        }
     }
 
     public init(policy: Policy) {
@@ -87,12 +98,12 @@ public struct AlertFolder: Sendable {
             return
         }
         let key = FoldKey(alert, keys: keys)
-        if let sent = groups[key]?.sent {
-            if sent < burst {
-                groups[key]!.sent = sent + 1
+        // One lookup, and the group changed in place (a group holds an alert: copying it
+        // out and back per alert was a large part of a flood's cost).
+        if let index = groups.index(forKey: key) {
+            if groups.values[index].take(alert, burst: burst) {
                 pass(.single(alert), at: time, into: &output)
             } else {
-                if groups[key]!.folded == nil { groups[key]!.folded = RepeatedAlert(alert) } else { groups[key]!.folded!.add(alert) }
                 statistics.folded &+= 1
             }
             return

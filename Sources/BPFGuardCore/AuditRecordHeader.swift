@@ -12,8 +12,8 @@ public struct AuditRecordHeader: Hashable, Sendable {
     public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> AuditRecordHeader? {
         var index = 0
         var node: Range<Int>?
-        if line.starts(with: Literal.node) {
-            let start = Literal.node.count
+        if ByteSearch.matches("node=", in: line, at: 0) {
+            let start = 5
             index = start
             var nonASCII = false
             while index < line.count, line[index] != UInt8(ascii: " ") {
@@ -29,8 +29,8 @@ public struct AuditRecordHeader: Hashable, Sendable {
             node = start..<index
             index += 1
         }
-        guard matches(Literal.type, in: line, at: index) else { return nil }
-        index += Literal.type.count
+        guard ByteSearch.matches("type=", in: line, at: index) else { return nil }
+        index += 5
         let typeStart = index
         while index < line.count, line[index] != UInt8(ascii: " ") { index += 1 }
         guard index > typeStart else { return nil }
@@ -40,8 +40,8 @@ public struct AuditRecordHeader: Hashable, Sendable {
             let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
             guard isUpper || isDigit || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]") else { return nil }
         }
-        guard matches(Literal.msg, in: line, at: index) else { return nil }
-        index += Literal.msg.count
+        guard ByteSearch.matches(" msg=audit(", in: line, at: index) else { return nil }
+        index += 11
         guard let seconds = number(in: line, at: &index), skip(UInt8(ascii: "."), in: line, at: &index),
               seconds <= maximumSeconds,
               let milliseconds = number(in: line, at: &index), milliseconds < 1000, skip(UInt8(ascii: ":"), in: line, at: &index),
@@ -61,18 +61,6 @@ public struct AuditRecordHeader: Hashable, Sendable {
     /// The latest time accepted, 9999-12-31T23:59:59Z: later stamps cannot come from a
     /// kernel clock, and bounding them keeps time arithmetic (milliseconds) from overflowing.
     public static let maximumSeconds: UInt64 = 253_402_300_799
-
-    private enum Literal {
-        static let node = Array("node=".utf8)
-        static let type = Array("type=".utf8)
-        static let msg = Array(" msg=audit(".utf8)
-    }
-
-    private static func matches(_ literal: [UInt8], in line: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
-        guard index + literal.count <= line.count else { return false }
-        for offset in 0..<literal.count where line[index + offset] != literal[offset] { return false }
-        return true
-    }
 
     private static func skip(_ byte: UInt8, in line: UnsafeBufferPointer<UInt8>, at index: inout Int) -> Bool {
         guard index < line.count, line[index] == byte else { return false }

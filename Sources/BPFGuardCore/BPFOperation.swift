@@ -20,6 +20,18 @@ public enum BPFOperation: String, Hashable, Sendable, CaseIterable {
         }
     }
 
+    /// The same from a record's bytes: the four spellings compared as bytes, anything else
+    /// as text (so that both agree on every input).
+    public init?(recordBytes bytes: UnsafeBufferPointer<UInt8>) {
+        if ByteSearch.equals(bytes, "LOAD") || ByteSearch.equals(bytes, "load") {
+            self = .load
+        } else if ByteSearch.equals(bytes, "UNLOAD") || ByteSearch.equals(bytes, "unload") {
+            self = .unload
+        } else {
+            self.init(recordValue: String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
     /// Parses a policy's `op=` value: `load`, `unload`, `persist` or `unseen`, any case.
     public init?(policyValue: some StringProtocol) {
         guard let operation = Self.allCases.first(where: { $0.policyName == policyValue.lowercased() }) else { return nil }

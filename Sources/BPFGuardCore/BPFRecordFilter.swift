@@ -80,19 +80,13 @@ public struct BPFRecordFilter: Sendable {
     /// Whether events wait for completion (a live caller should call `tick` soon).
     public var hasOpenEvents: Bool { !events.isEmpty }
 
-    private static let bpfType = Array("BPF".utf8)
-    private static let unknownBPFType = Array("UNKNOWN[1334]".utf8)
-    private static let eoeType = Array("EOE".utf8)
-    private static let syscallType = Array("SYSCALL".utf8)
-    private static let proctitleType = Array("PROCTITLE".utf8)
-
-    private static let configChangeType = Array("CONFIG_CHANGE".utf8)
-    private static let daemonTypes = ["DAEMON_END", "DAEMON_ABORT", "DAEMON_RESUME"].map { Array($0.utf8) }
-
     /// Whether the header's type is the BPF record (type 1334, by name or number).
     public static func isBPFRecord(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) -> Bool {
-        let type = UnsafeBufferPointer(rebasing: line[header.type])
-        return type.elementsEqual(bpfType) || type.elementsEqual(unknownBPFType)
+        isBPFType(UnsafeBufferPointer(rebasing: line[header.type]))
+    }
+
+    private static func isBPFType(_ type: UnsafeBufferPointer<UInt8>) -> Bool {
+        ByteSearch.equals(type, "BPF") || ByteSearch.equals(type, "UNKNOWN[1334]")
     }
 
     /// Whether the record opens an event the plugin needs: a BPF record, or a change to audit
@@ -100,9 +94,10 @@ public struct BPFRecordFilter: Sendable {
     public static func opensEvent(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) -> Bool {
         let type = UnsafeBufferPointer(rebasing: line[header.type])
         switch type.first {
-        case UInt8(ascii: "B"), UInt8(ascii: "U"): return type.elementsEqual(bpfType) || type.elementsEqual(unknownBPFType)
-        case UInt8(ascii: "C"): return type.elementsEqual(configChangeType)
-        case UInt8(ascii: "D"): return daemonTypes.contains { type.elementsEqual($0) }
+        case UInt8(ascii: "B"), UInt8(ascii: "U"): return isBPFType(type)
+        case UInt8(ascii: "C"): return ByteSearch.equals(type, "CONFIG_CHANGE")
+        case UInt8(ascii: "D"):
+            return ByteSearch.equals(type, "DAEMON_END") || ByteSearch.equals(type, "DAEMON_ABORT") || ByteSearch.equals(type, "DAEMON_RESUME")
         default: return false
         }
     }
@@ -142,7 +137,7 @@ public struct BPFRecordFilter: Sendable {
 
         if let id = events.incompleteID(serial: timestamp.serial, seconds: timestamp.seconds, node: header.node, of: line) {
             let type = UnsafeBufferPointer(rebasing: line[header.type])
-            if type.elementsEqual(Self.eoeType) {
+            if ByteSearch.equals(type, "EOE") {
                 passedRecords += 1
                 events.markOwnEOE(id)
                 complete(id, pass: pass)
@@ -181,9 +176,9 @@ public struct BPFRecordFilter: Sendable {
     enum RecordType { case bpf, syscall, proctitle, other }
 
     private static func recordType(of type: UnsafeBufferPointer<UInt8>) -> RecordType {
-        if type.elementsEqual(syscallType) { return .syscall }
-        if type.elementsEqual(proctitleType) { return .proctitle }
-        if type.elementsEqual(bpfType) || type.elementsEqual(unknownBPFType) || type.elementsEqual(configChangeType) { return .bpf }
+        if ByteSearch.equals(type, "SYSCALL") { return .syscall }
+        if ByteSearch.equals(type, "PROCTITLE") { return .proctitle }
+        if isBPFType(type) || ByteSearch.equals(type, "CONFIG_CHANGE") { return .bpf }
         return .other
     }
 
@@ -285,30 +280,29 @@ public struct BPFRecordFilter: Sendable {
     /// `prog-id=N` and `op=` (or the never-released `event=`) of a BPF record, if readable.
     static func program(in line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) -> (BPFOperation, UInt32)? {
         let body = UnsafeBufferPointer(rebasing: line[header.bodyStart...])
-        guard let id = value(of: progIDKey, in: body).flatMap({ UInt32(String(decoding: $0, as: UTF8.self)) }),
-              let opText = value(of: opKey, in: body) ?? value(of: eventKey, in: body),
-              let operation = BPFOperation(recordValue: String(decoding: opText, as: UTF8.self))
+        guard let id = value(of: " prog-id=", in: body).flatMap(programID),
+              let opText = value(of: " op=", in: body) ?? value(of: " event=", in: body),
+              let operation = BPFOperation(recordBytes: opText)
         else { return nil }
         return (operation, id)
     }
 
-    private static let progIDKey = Array(" prog-id=".utf8)
-    private static let opKey = Array(" op=".utf8)
-    private static let eventKey = Array(" event=".utf8)
-
-    private static func value(of key: [UInt8], in body: UnsafeBufferPointer<UInt8>) -> ArraySlice<UInt8>? {
-        guard body.count >= key.count else { return nil }
-        var index = 0
-        while index + key.count <= body.count {
-            if body[index] == key[0], body[index..<(index + key.count)].elementsEqual(key) {
-                let start = index + key.count
-                var end = start
-                while end < body.count, body[end] != UInt8(ascii: " "), body[end] != 0x1D { end += 1 }
-                return ArraySlice(body[start..<end])
-            }
-            index += 1
+    /// A prog-id as `UInt32(String)` reads it: plain digits without a String.
+    private static func programID(_ text: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        guard !text.isEmpty, text.count <= 10, text.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            return UInt32(String(decoding: text, as: UTF8.self))
         }
-        return nil
+        let value = text.reduce(UInt64(0)) { $0 &* 10 &+ UInt64($1 &- UInt8(ascii: "0")) }
+        return value <= UInt64(UInt32.max) ? UInt32(value) : nil
+    }
+
+    /// The value after `key` (up to a space or the ENRICHED separator), at its first occurrence.
+    private static func value(of key: StaticString, in body: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        guard let found = ByteSearch.firstOffset(of: key, in: body) else { return nil }
+        let start = found + key.utf8CodeUnitCount
+        var end = start
+        while end < body.count, body[end] != UInt8(ascii: " "), body[end] != 0x1D { end += 1 }
+        return UnsafeBufferPointer(rebasing: body[start..<end])
     }
 }
 

@@ -1,14 +1,14 @@
-/// Finding a byte in a buffer eight bytes at a time.
-///
-/// Why: the line reader looks for every newline of the input, and a byte-by-byte loop over
-/// it was a sizeable part of the plugin's own cost on a BPF-dense stream (BPFGuardCore has
-/// no libc, so no `memchr`). Every load stays inside the buffer: the words are read at
-/// offsets at most `count - 8`, the tail byte by byte.
+/// Byte-level searching and comparing for the per-record path (line reader, record headers,
+/// pre-filter), where generic collection algorithms over static arrays were a sizeable part
+/// of the plugin's own cost on a BPF-dense stream. BPFGuardCore has no libc (no `memchr`,
+/// no `memcmp`).
 enum ByteSearch {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
-    /// The index of the first `byte` in `buffer[start...]`, or nil.
+    /// The index of the first `byte` in `buffer[start...]`, or nil: eight bytes at a time.
+    /// Every load stays inside the buffer: words are read at offsets at most `count - 8`,
+    /// the tail byte by byte.
     static func firstIndex(of byte: UInt8, in buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard start >= 0, start < buffer.count else { return nil }
         let raw = UnsafeRawBufferPointer(buffer)
@@ -25,6 +25,37 @@ enum ByteSearch {
         while index < buffer.count {
             if buffer[index] == byte { return index }
             index &+= 1
+        }
+        return nil
+    }
+
+    /// Whether `buffer[offset...]` starts with `literal` (an ASCII literal: compared as bytes).
+    static func matches(_ literal: StaticString, in buffer: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard offset >= 0, count <= buffer.count &- offset else { return false }
+        let bytes = literal.utf8Start
+        var index = 0
+        while index < count {
+            if buffer[offset &+ index] != bytes[index] { return false }
+            index &+= 1
+        }
+        return true
+    }
+
+    /// Whether `buffer` is exactly `literal`.
+    static func equals(_ buffer: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        buffer.count == literal.utf8CodeUnitCount && matches(literal, in: buffer, at: 0)
+    }
+
+    /// The offset of the first occurrence of `literal` in `buffer`, or nil.
+    static func firstOffset(of literal: StaticString, in buffer: UnsafeBufferPointer<UInt8>) -> Int? {
+        let count = literal.utf8CodeUnitCount
+        guard count > 0, count <= buffer.count else { return nil }
+        let first = literal.utf8Start[0]
+        var index = 0
+        while let found = firstIndex(of: first, in: buffer, from: index), found &+ count <= buffer.count {
+            if matches(literal, in: buffer, at: found) { return found }
+            index = found &+ 1
         }
         return nil
     }

@@ -1,20 +1,43 @@
 /// Interned byte strings with reference counts: the program table stores a 4-byte reference
 /// instead of each loader's `exe`, `comm`, … (shared by many programs), and a string is
 /// freed when the last program that uses it is gone.
+///
+/// A string retained again in the very storage the pool keeps (the extractor hands out one
+/// array per repeated value) is found by that storage's address, without hashing its bytes:
+/// in a flood of loads every event retains its loader's strings.
 struct ByteStringPool: Sendable {
     /// Reference 0 means "no string".
     private var strings: [[UInt8]] = [[]]
     private var counts: [UInt32] = [0]
     private var indexByBytes: [HashedBytes: UInt32] = [:]
     private var free: [UInt32] = []
+    /// References of recently retained strings, by their storage's address.
+    private var recent = [UInt32](repeating: 0, count: ByteStringPool.recentEntries)
+
+    private static let recentEntries = 64
 
     var count: Int { indexByBytes.count }
 
     /// A reference to `bytes` (0 for nil), counted once more.
     mutating func retain(_ bytes: [UInt8]?) -> UInt32 {
         guard let bytes else { return 0 }
+        let slot = Self.recentSlot(of: bytes)
+        let candidate = recent[slot]
+        // Equal addresses and counts: the same storage (the pool keeps it alive), so the same bytes.
+        if candidate != 0, counts[Int(candidate)] > 0, Self.sameStorage(strings[Int(candidate)], bytes) {
+            counts[Int(candidate)] += 1
+            return candidate
+        }
+        let reference = retainByValue(bytes)
+        recent[slot] = reference
+        return reference
+    }
+
+    private mutating func retainByValue(_ bytes: [UInt8]) -> UInt32 {
         if let reference = indexByBytes[HashedBytes(bytes)] {
             counts[Int(reference)] += 1
+            // Keep the newest storage, so that the next retain of it is found by address.
+            strings[Int(reference)] = bytes
             return reference
         }
         let reference: UInt32
@@ -29,6 +52,16 @@ struct ByteStringPool: Sendable {
         }
         indexByBytes[HashedBytes(bytes)] = reference
         return reference
+    }
+
+    private static func recentSlot(of bytes: [UInt8]) -> Int {
+        let address = bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        return Int(truncatingIfNeeded: (address >> 4) ^ (address >> 10)) & (recentEntries - 1)
+    }
+
+    private static func sameStorage(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count
+            && a.withUnsafeBufferPointer { first in b.withUnsafeBufferPointer { second in first.baseAddress == second.baseAddress } }
     }
 
     /// Counts a reference once less; the string is dropped at zero.

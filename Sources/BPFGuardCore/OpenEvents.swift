@@ -137,12 +137,11 @@ struct OpenEvents: Sendable {
         }
     }
 
-    /// How many incomplete events have a serial, and the id of the one when there is one
-    /// (`unknownID` once it is no longer known which one is left): most records then find
-    /// their event with one lookup by serial.
-    private struct SerialCount: Sendable {
-        var count: Int
-        var id: UInt64
+    /// The incomplete events of one serial: nearly always one (found without hashing a key);
+    /// several (other nodes, or another second) by their keys.
+    private enum Incomplete: Sendable {
+        case one(UInt64)
+        case several([EventKey: UInt64])
     }
 
     private static let unknownID: UInt64 = 0
@@ -154,15 +153,14 @@ struct OpenEvents: Sendable {
     private var freeSlots: [Int] = []
     private var order: [UInt64] = []
     private var head = 0
-    private var incompleteByKey: [EventKey: UInt64] = [:]
-    private var incompleteSerials: [UInt64: SerialCount] = [:]
+    private var incompleteBySerial: [UInt64: Incomplete] = [:]
+    private(set) var incompleteCount = 0
     private var loadsByProgram: [LoadKey: UInt64] = [:]
     private var openings: UInt32 = 0
     private(set) var count = 0
     private(set) var byteCount = 0
 
     var isEmpty: Bool { count == 0 }
-    var incompleteCount: Int { incompleteByKey.count }
 
     subscript(id: UInt64) -> OpenEvent {
         _read { yield slots[Self.slot(of: id)] }
@@ -175,17 +173,27 @@ struct OpenEvents: Sendable {
         return id != Self.unknownID && slot < slots.count && slots[slot].id == id
     }
 
-    func incompleteID(for key: EventKey) -> UInt64? { incompleteByKey[key] }
+    func incompleteID(for key: EventKey) -> UInt64? {
+        switch incompleteBySerial[key.serial] {
+        case nil: return nil
+        case .one(let id)?: return self[id].key == key ? id : nil
+        case .several(let ids)?: return ids[key]
+        }
+    }
 
     /// The incomplete event of the record with this stamp and node, if any: one lookup by
-    /// serial, and a key lookup only when several events share the serial.
+    /// serial (most records of other events end there), and no key built unless several
+    /// events share the serial.
     func incompleteID(serial: UInt64, seconds: UInt64, node: Range<Int>?, of line: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        guard let entry = incompleteSerials[serial] else { return nil }
-        if entry.count == 1, entry.id != Self.unknownID {
-            let key = self[entry.id].key
-            return key.seconds == seconds && key.hasNode(node, of: line) ? entry.id : nil
+        switch incompleteBySerial[serial] {
+        case nil:
+            return nil
+        case .one(let id)?:
+            let key = self[id].key
+            return key.seconds == seconds && key.hasNode(node, of: line) ? id : nil
+        case .several(let ids)?:
+            return ids[EventKey(serial: serial, seconds: seconds, node: node.map { Array(line[$0]) })]
         }
-        return incompleteByKey[EventKey(serial: serial, seconds: seconds, node: node.map { Array(line[$0]) })]
     }
 
     mutating func open(key: EventKey, timestamp: AuditTimestamp, openedAt: UInt64?, arrival: UInt64) -> UInt64 {
@@ -206,11 +214,16 @@ struct OpenEvents: Sendable {
         }
         count += 1
         order.append(id)
-        incompleteByKey[key] = id
-        if let entry = incompleteSerials[key.serial] {
-            incompleteSerials[key.serial] = SerialCount(count: entry.count + 1, id: Self.unknownID)
-        } else {
-            incompleteSerials[key.serial] = SerialCount(count: 1, id: id)
+        incompleteCount += 1
+        // Taken out and put back, so that a dictionary of several is changed in place.
+        switch incompleteBySerial.removeValue(forKey: key.serial) {
+        case nil:
+            incompleteBySerial[key.serial] = .one(id)
+        case .one(let other)?:
+            incompleteBySerial[key.serial] = .several([self[other].key: other, key: id])
+        case .several(var ids)?:
+            ids[key] = id
+            incompleteBySerial[key.serial] = .several(ids)
         }
         return id
     }
@@ -241,11 +254,17 @@ struct OpenEvents: Sendable {
         let slot = Self.slot(of: id)
         slots[slot].complete = true
         let key = slots[slot].key
-        incompleteByKey.removeValue(forKey: key)
-        if let entry = incompleteSerials[key.serial], entry.count > 1 {
-            incompleteSerials[key.serial] = SerialCount(count: entry.count - 1, id: Self.unknownID)
-        } else {
-            incompleteSerials.removeValue(forKey: key.serial)
+        incompleteCount -= 1
+        switch incompleteBySerial.removeValue(forKey: key.serial) {
+        case nil, .one?:
+            break
+        case .several(var ids)?:
+            ids.removeValue(forKey: key)
+            if ids.count == 1, let remaining = ids.first {
+                incompleteBySerial[key.serial] = .one(remaining.value)
+            } else if !ids.isEmpty {
+                incompleteBySerial[key.serial] = .several(ids)
+            }
         }
     }
 
