@@ -22,7 +22,8 @@ public final class AuditEventStream {
     private let onEvents: EventHandler
     private let onMalformedLine: MalformedLineHandler
 
-    /// Record lines read (valid audit records).
+    /// Record lines read (valid audit records); taken from the reader after each chunk (a
+    /// count per record here would cost an exclusive access to this object per record).
     public private(set) var records: UInt64 = 0
     /// Lines that were not audit records (counted here, not read from the reader, which is
     /// busy while it reports one).
@@ -64,6 +65,7 @@ public final class AuditEventStream {
     /// Consumes a chunk of input bytes; complete events reach the handler before it returns.
     public func consume(_ bytes: UnsafeRawBufferPointer) {
         reader.consume(bytes, malformed: malformedLine, take)
+        records = reader.recordLines
         feedBatch()
     }
 
@@ -83,6 +85,7 @@ public final class AuditEventStream {
     /// End of input: everything pending is completed.
     public func finish() {
         reader.finish(malformed: malformedLine, take)
+        records = reader.recordLines
         filter.finish(pass: appendEvent)
         feedBatch()
         feed.flush()
@@ -95,7 +98,6 @@ public final class AuditEventStream {
 
     /// One record line: through the pre-filter into the batch for libauparse.
     private func take(_ line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) {
-        records += 1
         filter.process(line, header, now: self.clock?(), pass: appendEvent)
     }
 

@@ -33,6 +33,7 @@ enum AuditFieldName: CaseIterable {
     }
 
     /// The name a NUL-terminated C string spells, or nil for any other field.
+    @inline(__always)
     init?(cString name: UnsafePointer<CChar>) {
         // Up to 8 bytes, little-endian, in one integer; a name longer than 9 bytes stops the
         // reading at its 10th (only `proctitle` has 9: its 9th byte is checked apart).

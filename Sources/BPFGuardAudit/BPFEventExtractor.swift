@@ -17,7 +17,7 @@ struct BPFEventExtractor {
     mutating func extract(recent: inout RepeatedFieldValues) -> [BPFEvent] {
         guard auparse_first_record(au) > 0 else { return [] }
         var records: [(operation: BPFOperation, programID: UInt32)] = []
-        var process: ProcessContext?
+        var syscall: (numbers: ProcessContext, strings: SyscallStrings)?
         var title: [UInt8]?
         var changes: [(AuditChange.Kind, [(name: String, value: String)])] = []
         repeat {
@@ -27,14 +27,14 @@ struct BPFEventExtractor {
             case auditBPFRecordType:
                 if let record = bpfRecord() { records.append(record) } else { malformedRecords += 1 }
             case auditSyscallRecordType:
-                if process == nil { process = syscallContext(recent: &recent) }
+                if syscall == nil { syscall = syscallContext(recent: &recent) }
             case auditProctitleRecordType:
                 if title == nil { title = commandLine(recent: &recent) }
             default:
                 break
             }
         } while auparse_next_record(au) > 0
-        process?.cmdline = title
+        let process = syscall.map { recent.context($0.numbers, $0.strings, commandLine: title) }
         guard !records.isEmpty || !changes.isEmpty, let stamp = auparse_get_timestamp(au)?.pointee else { return [] }
         let timestamp = AuditTimestamp(seconds: UInt64(max(0, stamp.sec)), milliseconds: UInt32(stamp.milli), serial: UInt64(stamp.serial))
         let node = stamp.host.map { String(cString: $0) }
@@ -90,10 +90,12 @@ struct BPFEventExtractor {
         return nil
     }
 
-    /// The SYSCALL record's fields, in one pass over them.
-    private func syscallContext(recent: inout RepeatedFieldValues) -> ProcessContext {
+    /// The SYSCALL record's fields, in one pass over them: the numbers, and the strings apart
+    /// (they join the command line in one shared object).
+    private func syscallContext(recent: inout RepeatedFieldValues) -> (numbers: ProcessContext, strings: SyscallStrings) {
         var context = ProcessContext()
-        guard auparse_first_field(au) > 0 else { return context }
+        var strings = SyscallStrings()
+        guard auparse_first_field(au) > 0 else { return (context, strings) }
         repeat {
             guard let namePointer = auparse_get_field_name(au), let name = AuditFieldName(cString: namePointer),
                   let valuePointer = auparse_get_field_str(au)
@@ -106,18 +108,18 @@ struct BPFEventExtractor {
             case .pid: context.pid = AuditFieldDecoding.id(bytes(valuePointer))
             case .ppid: context.ppid = AuditFieldDecoding.id(bytes(valuePointer))
             case .ses: context.ses = AuditFieldDecoding.id(bytes(valuePointer))
-            case .tty: context.tty = recent.tty.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
-            case .comm: context.comm = recent.comm.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
-            case .exe: context.exe = recent.exe.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
-            case .key: context.key = recent.key.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .tty: strings.tty = recent.tty.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .comm: strings.comm = recent.comm.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .exe: strings.exe = recent.exe.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .key: strings.key = recent.key.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
             case .syscall:
                 if let interpreted = auparse_interpret_field(au) {
-                    context.syscall = recent.syscall.value(of: bytes(interpreted)) { AuditFieldDecoding.text($0) }
+                    strings.syscall = recent.syscall.value(of: bytes(interpreted)) { AuditFieldDecoding.text($0) }
                 }
             default: break
             }
         } while auparse_next_field(au) > 0
-        return context
+        return (context, strings)
     }
 
     /// A field value of libauparse (NUL-terminated, valid until the next call) as bytes.

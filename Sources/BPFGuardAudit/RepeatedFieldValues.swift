@@ -1,3 +1,4 @@
+import BPFGuardCore
 import Glibc
 
 /// The decoded string values of recent events' loaders (`tty`, `comm`, `exe`, `key`, the
@@ -9,9 +10,12 @@ import Glibc
 /// stages (the program table's string pool, fold keys) find them equal by identity at once.
 /// Bounded: a few small entries per field; long values are decoded every time.
 struct RepeatedFieldValues {
-    /// One field's recent values, in a small table indexed by a cheap digest of the raw bytes.
+    /// One field's recent values: a small two-way set-associative table indexed by a digest
+    /// of the raw bytes.
     struct Field {
-        private var entries = [Entry](repeating: Entry(), count: RepeatedFieldValues.entriesPerField)
+        private var entries = [Entry](repeating: Entry(), count: 2 * RepeatedFieldValues.setsPerField)
+        /// Per set, the way used last (the other one is replaced on a miss).
+        private var lastUsed = [UInt8](repeating: 0, count: RepeatedFieldValues.setsPerField)
 
         private struct Entry {
             var raw: [UInt8] = []
@@ -19,41 +23,101 @@ struct RepeatedFieldValues {
             var filled = false
         }
 
+        /// Whether entry `index` holds `bytes` (read in place: no copy of the entry).
+        private func holds(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, at base: UnsafePointer<UInt8>) -> Bool {
+            entries[index].filled && entries[index].raw.count == bytes.count
+                && entries[index].raw.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, bytes.count) == 0 }
+        }
+
         /// `decode(bytes)`, or the value it gave for the same bytes before.
         mutating func value(of bytes: UnsafeBufferPointer<UInt8>, decode: (UnsafeBufferPointer<UInt8>) -> [UInt8]?) -> [UInt8]? {
-            guard bytes.count <= RepeatedFieldValues.longestRawValue, let base = bytes.baseAddress else { return decode(bytes) }
-            let index = Self.index(of: bytes)
-            if entries[index].filled, entries[index].raw.count == bytes.count,
-               entries[index].raw.withUnsafeBufferPointer({ memcmp($0.baseAddress!, base, bytes.count) == 0 }) {
-                return entries[index].value
+            guard !bytes.isEmpty, bytes.count <= RepeatedFieldValues.longestRawValue, let base = bytes.baseAddress else {
+                return decode(bytes)
             }
+            let set = Self.digest(of: bytes) & (RepeatedFieldValues.setsPerField - 1)
+            for way in 0..<2 where holds(2 * set + way, bytes, at: base) {
+                lastUsed[set] = UInt8(way)
+                return entries[2 * set + way].value
+            }
+            let way = 1 - Int(lastUsed[set])
+            let index = 2 * set + way
             let value = decode(bytes)
             entries[index].raw.removeAll(keepingCapacity: true)
             entries[index].raw.append(contentsOf: bytes)
             entries[index].value = value
             entries[index].filled = true
+            lastUsed[set] = UInt8(way)
             return value
         }
 
-        /// A digest of the length and up to 16 bytes spread over the value (FNV-1a): cheap,
-        /// and values of one field that differ (paths, command lines) differ in it.
-        private static func index(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
-            let count = bytes.count
-            let step = max(1, count / 16)
-            var digest: UInt32 = 2_166_136_261 ^ UInt32(truncatingIfNeeded: count)
-            var position = count - 1
-            while position >= 0 {
-                digest = (digest ^ UInt32(bytes[position])) &* 16_777_619
-                position -= step
+        /// A digest of every byte, eight at a time (values of one field often differ in a
+        /// few bytes in their middle: command lines).
+        private static func digest(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
+            let raw = UnsafeRawBufferPointer(bytes)
+            var digest = UInt64(truncatingIfNeeded: bytes.count) &* 0x9E37_79B9_7F4A_7C15
+            var offset = 0
+            while offset + 8 <= raw.count {
+                digest = (digest ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0x100_0000_01B3
+                offset += 8
             }
-            return Int(digest >> 16) & (RepeatedFieldValues.entriesPerField - 1)
+            while offset < raw.count {
+                digest = (digest ^ UInt64(raw[offset])) &* 0x100_0000_01B3
+                offset += 1
+            }
+            return Int(truncatingIfNeeded: digest ^ (digest >> 29) ^ (digest >> 47))
         }
     }
 
-    /// Entries per field (a power of two).
-    static let entriesPerField = 32
-    /// Raw values longer than this are not kept (a PROCTITLE is at most 256 hex digits).
-    static let longestRawValue = 512
+    /// Sets per field (a power of two), of two entries each.
+    static let setsPerField = 32
+    /// Raw values longer than this are not kept (a PROCTITLE is at most 256 hex digits):
+    /// at most 6 × 64 × 320 bytes of raw values, and their decoded forms, are kept.
+    static let longestRawValue = 320
 
     var tty = Field(), comm = Field(), exe = Field(), key = Field(), syscall = Field(), commandLine = Field()
+
+    /// Recent loaders' string objects, by their `exe` and command line.
+    private var strings = [ProcessStrings?](repeating: nil, count: RepeatedFieldValues.recentStrings)
+    static let recentStrings = 64
+
+    /// The loader context of an event: `numbers` with the strings, in the object of a recent
+    /// event when every string is the very array it had (the fields above hand them out).
+    mutating func context(_ numbers: ProcessContext, _ syscall: SyscallStrings, commandLine: [UInt8]?) -> ProcessContext {
+        let index = Int(truncatingIfNeeded: (Self.address(syscall.exe) >> 4) &+ (Self.address(commandLine) >> 4) &* 31)
+            & (Self.recentStrings - 1)
+        let shared: ProcessStrings
+        if let recent = strings[index], Self.same(recent.tty, syscall.tty), Self.same(recent.comm, syscall.comm),
+           Self.same(recent.exe, syscall.exe), Self.same(recent.key, syscall.key), Self.same(recent.syscall, syscall.syscall),
+           Self.same(recent.cmdline, commandLine) {
+            shared = recent
+        } else {
+            shared = ProcessStrings(tty: syscall.tty, comm: syscall.comm, exe: syscall.exe, key: syscall.key, syscall: syscall.syscall,
+                                    cmdline: commandLine)
+            strings[index] = shared
+        }
+        return ProcessContext(uid: numbers.uid, auid: numbers.auid, euid: numbers.euid, gid: numbers.gid, pid: numbers.pid,
+                              ppid: numbers.ppid, ses: numbers.ses, strings: shared)
+    }
+
+    /// Both absent, or one storage (and so the same bytes).
+    private static func same(_ a: [UInt8]?, _ b: [UInt8]?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): true
+        case (let a?, let b?): a.count == b.count && address(a) == address(b)
+        default: false
+        }
+    }
+
+    private static func address(_ bytes: [UInt8]?) -> UInt {
+        bytes?.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } ?? 0
+    }
+}
+
+/// The strings of a SYSCALL record, as decoded, before they join the command line.
+struct SyscallStrings {
+    var tty: [UInt8]?
+    var comm: [UInt8]?
+    var exe: [UInt8]?
+    var key: [UInt8]?
+    var syscall: [UInt8]?
 }

@@ -8,6 +8,8 @@ public struct AuditLineReader: Sendable {
 
     public let maximumLineLength: Int
     public private(set) var malformedLines: UInt64 = 0
+    /// Record lines handed on.
+    public private(set) var recordLines: UInt64 = 0
     /// How many bytes of a malformed line are kept to report it.
     public static let sampleLength = 80
 
@@ -71,6 +73,7 @@ public struct AuditLineReader: Sendable {
         var line = line
         if line.last == UInt8(ascii: "\r") { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
         if line.count <= maximumLineLength, let header = AuditRecordHeader.parse(line) {
+            recordLines &+= 1
             handle(line, header)
             return
         }

@@ -32,14 +32,16 @@ public struct AuditRecordHeader: Hashable, Sendable {
         guard ByteSearch.matches("type=", in: line, at: index) else { return nil }
         index += 5
         let typeStart = index
-        while index < line.count, line[index] != UInt8(ascii: " ") { index += 1 }
-        guard index > typeStart else { return nil }
-        let type = typeStart..<index
-        for byte in line[type] {
+        // Up to the space; only upper-case letters, digits, `_`, `[` and `]`.
+        while index < line.count, line[index] != UInt8(ascii: " ") {
+            let byte = line[index]
             let isUpper = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
             let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
             guard isUpper || isDigit || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]") else { return nil }
+            index += 1
         }
+        guard index > typeStart else { return nil }
+        let type = typeStart..<index
         guard ByteSearch.matches(" msg=audit(", in: line, at: index) else { return nil }
         index += 11
         guard let seconds = number(in: line, at: &index), skip(UInt8(ascii: "."), in: line, at: &index),

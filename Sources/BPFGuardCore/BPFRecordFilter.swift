@@ -250,7 +250,7 @@ public struct BPFRecordFilter: Sendable {
         if !events[id].hasOwnEOE { addedEOERecords += 1 }
         let parts = events[id].partCount(maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart)
         for part in 0..<parts {
-            events[id].render(part: part, maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart, into: &scratch)
+            events.render(id, part: part, maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart, into: &scratch)
             scratch.withUnsafeBufferPointer { pass($0, parts > 1) }
             scratch.removeAll(keepingCapacity: scratch.count <= 1 << 20)
         }

@@ -30,6 +30,7 @@ enum ByteSearch {
     }
 
     /// Whether `buffer[offset...]` starts with `literal` (an ASCII literal: compared as bytes).
+    @inline(__always)
     static func matches(_ literal: StaticString, in buffer: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
         let count = literal.utf8CodeUnitCount
         guard offset >= 0, count <= buffer.count &- offset else { return false }
@@ -43,6 +44,7 @@ enum ByteSearch {
     }
 
     /// Whether `buffer` is exactly `literal`.
+    @inline(__always)
     static func equals(_ buffer: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
         buffer.count == literal.utf8CodeUnitCount && matches(literal, in: buffer, at: 0)
     }

@@ -14,7 +14,7 @@ struct ByteStringPool: Sendable {
     /// References of recently retained strings, by their storage's address.
     private var recent = [UInt32](repeating: 0, count: ByteStringPool.recentEntries)
 
-    private static let recentEntries = 64
+    private static let recentEntries = 256
 
     var count: Int { indexByBytes.count }
 

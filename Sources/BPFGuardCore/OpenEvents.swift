@@ -64,27 +64,29 @@ struct OpenEvent: Sendable {
     /// Part `part` of the event's lines for libauparse: its share of the BPF records, the
     /// whole context and an EOE.
     func render(part: Int, maximumBPFRecordsPerPart: Int, into out: inout [UInt8]) {
-        var start = 0, end = bpfLines.count
+        out.reserveCapacity(out.count + byteCount + 64 + (key.node?.count ?? 0))
         if bpfRecordCount > maximumBPFRecordsPerPart {
-            start = Self.offset(ofLine: part * maximumBPFRecordsPerPart, in: bpfLines, from: 0)
-            end = Self.offset(ofLine: maximumBPFRecordsPerPart, in: bpfLines, from: start)
+            let start = Self.offset(ofLine: part * maximumBPFRecordsPerPart, in: bpfLines, from: 0)
+            let end = Self.offset(ofLine: maximumBPFRecordsPerPart, in: bpfLines, from: start)
+            out += bpfLines[start..<end]
+        } else {
+            out += bpfLines
         }
-        out += bpfLines[start..<end]
         out += contextLines
         out += proctitleLines
         if let node = key.node {
-            out += Self.nodePrefix
+            Self.append("node=", to: &out)
             out += node
             out.append(UInt8(ascii: " "))
         }
-        out += Self.eoePrefix
+        Self.append("type=EOE msg=audit(", to: &out)
         timestamp.appendText(to: &out)
-        out += Self.eoeSuffix
+        Self.append("):\n", to: &out)
     }
 
-    private static let nodePrefix = Array("node=".utf8)
-    private static let eoePrefix = Array("type=EOE msg=audit(".utf8)
-    private static let eoeSuffix = Array("):\n".utf8)
+    private static func append(_ literal: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
 
     /// The offset just past the `lines`-th newline after `start` (the end when there are fewer).
     private static func offset(ofLine lines: Int, in bytes: [UInt8], from start: Int) -> Int {
@@ -248,6 +250,11 @@ struct OpenEvents: Sendable {
 
     mutating func markOwnEOE(_ id: UInt64) { slots[Self.slot(of: id)].hasOwnEOE = true }
 
+    /// `OpenEvent.render` of the event, in its slot.
+    func render(_ id: UInt64, part: Int, maximumBPFRecordsPerPart: Int, into out: inout [UInt8]) {
+        slots[Self.slot(of: id)].render(part: part, maximumBPFRecordsPerPart: maximumBPFRecordsPerPart, into: &out)
+    }
+
     /// No more records join the event.
     mutating func markComplete(_ id: UInt64) {
         guard contains(id), !self[id].complete else { return }
@@ -321,7 +328,9 @@ struct OpenEvents: Sendable {
         byteCount -= slots[slot].byteCount
         for index in slots[slot].loads.indices {
             let key = LoadKey(node: slots[slot].key.node, programID: slots[slot].loads[index])
-            if loadsByProgram[key] == id { loadsByProgram.removeValue(forKey: key) }
+            if let position = loadsByProgram.index(forKey: key), loadsByProgram.values[position] == id {
+                loadsByProgram.remove(at: position)
+            }
         }
         count -= 1
         slots[slot].id = Self.unknownID
