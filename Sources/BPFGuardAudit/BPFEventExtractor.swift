@@ -17,7 +17,7 @@ struct BPFEventExtractor {
     mutating func extract(recent: inout RepeatedFieldValues) -> [BPFEvent] {
         guard auparse_first_record(au) > 0 else { return [] }
         var records: [(operation: BPFOperation, programID: UInt32)] = []
-        var syscall: (numbers: ProcessContext, strings: SyscallStrings)?
+        var syscall: SyscallFields?
         var title: [UInt8]?
         var changes: [(AuditChange.Kind, [(name: String, value: String)])] = []
         repeat {
@@ -34,7 +34,7 @@ struct BPFEventExtractor {
                 break
             }
         } while auparse_next_record(au) > 0
-        let process = syscall.map { recent.context($0.numbers, $0.strings, commandLine: title) }
+        let process = syscall.map { recent.context($0, commandLine: title) }
         guard !records.isEmpty || !changes.isEmpty, let stamp = auparse_get_timestamp(au)?.pointee else { return [] }
         let timestamp = AuditTimestamp(seconds: UInt64(max(0, stamp.sec)), milliseconds: UInt32(stamp.milli), serial: UInt64(stamp.serial))
         let node = stamp.host.map { String(cString: $0) }
@@ -90,36 +90,35 @@ struct BPFEventExtractor {
         return nil
     }
 
-    /// The SYSCALL record's fields, in one pass over them: the numbers, and the strings apart
-    /// (they join the command line in one shared object).
-    private func syscallContext(recent: inout RepeatedFieldValues) -> (numbers: ProcessContext, strings: SyscallStrings) {
-        var context = ProcessContext()
-        var strings = SyscallStrings()
-        guard auparse_first_field(au) > 0 else { return (context, strings) }
+    /// The SYSCALL record's fields, in one pass over them (they join the command line in a
+    /// `ProcessContext` once the event is read).
+    private func syscallContext(recent: inout RepeatedFieldValues) -> SyscallFields {
+        var fields = SyscallFields()
+        guard auparse_first_field(au) > 0 else { return fields }
         repeat {
             guard let namePointer = auparse_get_field_name(au), let name = AuditFieldName(cString: namePointer),
                   let valuePointer = auparse_get_field_str(au)
             else { continue }
             switch name {
-            case .uid: context.uid = AuditFieldDecoding.id(bytes(valuePointer))
-            case .auid: context.auid = AuditFieldDecoding.id(bytes(valuePointer))
-            case .euid: context.euid = AuditFieldDecoding.id(bytes(valuePointer))
-            case .gid: context.gid = AuditFieldDecoding.id(bytes(valuePointer))
-            case .pid: context.pid = AuditFieldDecoding.id(bytes(valuePointer))
-            case .ppid: context.ppid = AuditFieldDecoding.id(bytes(valuePointer))
-            case .ses: context.ses = AuditFieldDecoding.id(bytes(valuePointer))
-            case .tty: strings.tty = recent.tty.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
-            case .comm: strings.comm = recent.comm.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
-            case .exe: strings.exe = recent.exe.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
-            case .key: strings.key = recent.key.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .uid: fields.uid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .auid: fields.auid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .euid: fields.euid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .gid: fields.gid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .pid: fields.pid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .ppid: fields.ppid = AuditFieldDecoding.id(bytes(valuePointer))
+            case .ses: fields.ses = AuditFieldDecoding.id(bytes(valuePointer))
+            case .tty: fields.tty = recent.tty.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .comm: fields.comm = recent.comm.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .exe: fields.exe = recent.exe.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
+            case .key: fields.key = recent.key.value(of: bytes(valuePointer), decode: AuditFieldDecoding.string)
             case .syscall:
                 if let interpreted = auparse_interpret_field(au) {
-                    strings.syscall = recent.syscall.value(of: bytes(interpreted)) { AuditFieldDecoding.text($0) }
+                    fields.syscall = recent.syscall.value(of: bytes(interpreted)) { AuditFieldDecoding.text($0) }
                 }
             default: break
             }
         } while auparse_next_field(au) > 0
-        return (context, strings)
+        return fields
     }
 
     /// A field value of libauparse (NUL-terminated, valid until the next call) as bytes.

@@ -80,9 +80,10 @@ struct RepeatedFieldValues {
     private var strings = [ProcessStrings?](repeating: nil, count: RepeatedFieldValues.recentStrings)
     static let recentStrings = 64
 
-    /// The loader context of an event: `numbers` with the strings, in the object of a recent
-    /// event when every string is the very array it had (the fields above hand them out).
-    mutating func context(_ numbers: ProcessContext, _ syscall: SyscallStrings, commandLine: [UInt8]?) -> ProcessContext {
+    /// The loader context of an event: the SYSCALL record's fields and the command line, the
+    /// strings in the object of a recent event when every one is the very array it had (the
+    /// fields above hand them out).
+    mutating func context(_ syscall: SyscallFields, commandLine: [UInt8]?) -> ProcessContext {
         let index = Int(truncatingIfNeeded: (Self.address(syscall.exe) >> 4) &+ (Self.address(commandLine) >> 4) &* 31)
             & (Self.recentStrings - 1)
         let shared: ProcessStrings
@@ -95,8 +96,8 @@ struct RepeatedFieldValues {
                                     cmdline: commandLine)
             strings[index] = shared
         }
-        return ProcessContext(uid: numbers.uid, auid: numbers.auid, euid: numbers.euid, gid: numbers.gid, pid: numbers.pid,
-                              ppid: numbers.ppid, ses: numbers.ses, strings: shared)
+        return ProcessContext(uid: syscall.uid, auid: syscall.auid, euid: syscall.euid, gid: syscall.gid, pid: syscall.pid,
+                              ppid: syscall.ppid, ses: syscall.ses, strings: shared)
     }
 
     /// Both absent, or one storage (and so the same bytes).
@@ -113,8 +114,10 @@ struct RepeatedFieldValues {
     }
 }
 
-/// The strings of a SYSCALL record, as decoded, before they join the command line.
-struct SyscallStrings {
+/// The fields of a SYSCALL record the plugin keeps, as decoded, before they join the command
+/// line in a `ProcessContext` (plain values: nothing to count while they are gathered).
+struct SyscallFields {
+    var uid: UInt32?, auid: UInt32?, euid: UInt32?, gid: UInt32?, pid: UInt32?, ppid: UInt32?, ses: UInt32?
     var tty: [UInt8]?
     var comm: [UInt8]?
     var exe: [UInt8]?

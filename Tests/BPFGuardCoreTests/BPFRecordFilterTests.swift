@@ -177,6 +177,24 @@ import Testing
         #expect(run.passed.last == Self.eoe(10, node: "a"), "an added EOE carries the node")
     }
 
+    /// Events open at once with one serial (two nodes, or another second) each get their own
+    /// records, also once one of them is complete (the filter finds events by serial, and by
+    /// key only when several share it).
+    @Test func eventsSharingASerialAreKeptApart() {
+        let run = Run(live: true)
+        run.feed([Self.bpf(7, 1, node: "a"), Self.bpf(7, 2, node: "b"), Self.bpf(7, 3, seconds: 2000),
+                  Self.syscall(7, node: "b"), Self.syscall(7, node: "a"), Self.syscall(7, seconds: 2000),
+                  Self.eoe(7, node: "b")].joined(separator: "\n"), now: 0)
+        #expect(run.passed == [Self.bpf(7, 2, node: "b"), Self.syscall(7, node: "b"), Self.eoe(7, node: "b")])
+        run.feed([Self.eoe(7, seconds: 2000), Self.syscall(7, node: "a")].joined(separator: "\n"), now: 0)
+        #expect(run.passed.suffix(3) == [Self.bpf(7, 3, seconds: 2000), Self.syscall(7, seconds: 2000), Self.eoe(7, seconds: 2000)])
+        run.feed(Self.eoe(7, node: "a"), now: 0)
+        #expect(run.passed.suffix(4) == [Self.bpf(7, 1, node: "a"), Self.syscall(7, node: "a"), Self.syscall(7, node: "a"), Self.eoe(7, node: "a")])
+        #expect(!run.filter.hasOpenEvents)
+        run.feed([Self.syscall(7, node: "a"), Self.eoe(7, node: "a")].joined(separator: "\n"), now: 0)
+        #expect(run.passed.count == 10, "records of a released event are not taken for it again")
+    }
+
     @Test func openEventsAreBounded() {
         let run = Run(live: true)
         for serial in 1...(BPFRecordFilter.maximumOpenEvents + 10) { run.feed(Self.bpf(serial, serial), now: 0) }
