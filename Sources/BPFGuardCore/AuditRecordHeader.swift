@@ -70,16 +70,25 @@ public struct AuditRecordHeader: Hashable, Sendable {
         return true
     }
 
+    /// 1 to 20 decimal digits that fit a UInt64. Up to 19 digits cannot overflow, so only a
+    /// 20-digit number is read again with checks (every record has three numbers).
     private static func number(in line: UnsafeBufferPointer<UInt8>, at index: inout Int) -> UInt64? {
         let start = index
         var value: UInt64 = 0
-        while index < line.count, line[index] >= UInt8(ascii: "0"), line[index] <= UInt8(ascii: "9") {
-            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = shifted.addingReportingOverflow(UInt64(line[index] - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { return nil }
-            value = sum
+        while index < line.count, line[index] &- UInt8(ascii: "0") < 10 {
+            value = value &* 10 &+ UInt64(line[index] &- UInt8(ascii: "0"))
             index += 1
         }
-        return index > start && index - start <= 20 ? value : nil
+        let digits = index - start
+        guard digits > 0, digits <= 20 else { return nil }
+        guard digits == 20 else { return value }
+        value = 0
+        for position in start..<index {
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = shifted.addingReportingOverflow(UInt64(line[position] &- UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
+        }
+        return value
     }
 }

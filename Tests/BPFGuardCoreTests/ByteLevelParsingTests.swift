@@ -76,6 +76,23 @@ import Testing
         }
     }
 
+    /// The stamp's numbers: up to 20 digits that fit a UInt64 (the 20-digit ones checked for
+    /// overflow), anything else makes the line malformed.
+    @Test func stampNumbers() {
+        func serial(_ text: String) -> UInt64? {
+            Array("type=BPF msg=audit(1.000:\(text)): prog-id=5 op=LOAD".utf8).withUnsafeBufferPointer {
+                AuditRecordHeader.parse($0)?.timestamp.serial
+            }
+        }
+        #expect(serial("18446744073709551615") == .max)
+        #expect(serial("18446744073709551616") == nil)
+        #expect(serial("99999999999999999999") == nil)
+        #expect(serial("00000000000000000001") == 1)
+        #expect(serial("000000000000000000001") == nil, "21 digits")
+        #expect(serial("9999999999999999999") == 9_999_999_999_999_999_999)
+        #expect(serial("") == nil && serial("1a") == nil && serial("0") == 0)
+    }
+
     /// A record's `op=` read from bytes gives what the text does.
     @Test func operationFromBytes() {
         for text in ["LOAD", "load", "UNLOAD", "unload", "Load", "LOAD ", "", "PERSIST", "persist", "UNSEEN", "LOADX", "\u{FF}"] {
