@@ -82,7 +82,8 @@ struct RepeatedFieldValues {
 
     /// The loader context of an event: the SYSCALL record's fields and the command line, the
     /// strings in the object of a recent event when every one is the very array it had (the
-    /// fields above hand them out).
+    /// fields above hand them out), and the whole context of a recent event of the same
+    /// process when its numbers repeat too.
     mutating func context(_ syscall: SyscallFields, commandLine: [UInt8]?) -> ProcessContext {
         let index = Int(truncatingIfNeeded: (Self.address(syscall.exe) >> 4) &+ (Self.address(commandLine) >> 4) &* 31)
             & (Self.recentStrings - 1)
@@ -96,9 +97,23 @@ struct RepeatedFieldValues {
                                     cmdline: commandLine)
             strings[index] = shared
         }
-        return ProcessContext(uid: syscall.uid, auid: syscall.auid, euid: syscall.euid, gid: syscall.gid, pid: syscall.pid,
-                              ppid: syscall.ppid, ses: syscall.ses, strings: shared)
+        // The whole context of a recent event of the same process, when every number repeats too.
+        let slot = Int(truncatingIfNeeded: (UInt(syscall.pid ?? 0) &* 31 &+ UInt(syscall.ppid ?? 0) &* 7 &+ UInt(syscall.uid ?? 0))
+            ^ (UInt(bitPattern: ObjectIdentifier(shared).hashValue) >> 4)) & (Self.recentContexts - 1)
+        if let recent = contexts[slot], recent.strings === shared, recent.uid == syscall.uid, recent.auid == syscall.auid,
+           recent.euid == syscall.euid, recent.gid == syscall.gid, recent.pid == syscall.pid, recent.ppid == syscall.ppid,
+           recent.ses == syscall.ses {
+            return recent
+        }
+        let context = ProcessContext(uid: syscall.uid, auid: syscall.auid, euid: syscall.euid, gid: syscall.gid, pid: syscall.pid,
+                                     ppid: syscall.ppid, ses: syscall.ses, strings: shared)
+        contexts[slot] = context
+        return context
     }
+
+    /// Recent events' whole contexts (numbers and strings).
+    private var contexts = [ProcessContext?](repeating: nil, count: RepeatedFieldValues.recentContexts)
+    static let recentContexts = 64
 
     /// Both absent, or one storage (and so the same bytes).
     private static func same(_ a: [UInt8]?, _ b: [UInt8]?) -> Bool {

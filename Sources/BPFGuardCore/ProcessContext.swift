@@ -5,48 +5,68 @@
 /// such as `exe` and `comm` are arbitrary bytes (hex-encoded in the record) and must survive
 /// unchanged until they are escaped for output.
 ///
-/// The six strings live together in one immutable `ProcessStrings` object: an event's context
-/// is copied into its rule subject, its alert, the fold window and the program table, and one
-/// reference to count per copy instead of six was a large part of the cost of a flood of
-/// loads. Events of one loader can share that object (the extractor reuses it), which also
-/// makes them equal at a glance.
+/// The fields live in one immutable object (a change makes a new one), and the six strings in
+/// another (`ProcessStrings`) that events of one loader share: an event's context is copied
+/// into its rule subject, its alert, the fold window and the program table, and copying one
+/// reference instead of seven optional numbers and six arrays was a large part of the cost of
+/// a flood of loads. Equal contexts of one loader are also equal at a glance.
 public struct ProcessContext: Hashable, Sendable {
-    public var uid: UInt32?
-    public var auid: UInt32?
-    public var euid: UInt32?
-    public var gid: UInt32?
-    public var pid: UInt32?
-    public var ppid: UInt32?
-    public var ses: UInt32?
+    /// The values, as one object.
+    private struct Fields: Hashable, Sendable {
+        var uid: UInt32?, auid: UInt32?, euid: UInt32?, gid: UInt32?, pid: UInt32?, ppid: UInt32?, ses: UInt32?
+        var strings: ProcessStrings
+    }
+
+    private final class Storage: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var storage: Storage
+
+    /// Changes one value (a new object: others holding this context keep theirs).
+    private mutating func change(_ body: (inout Fields) -> Void) {
+        var fields = storage.fields
+        body(&fields)
+        storage = Storage(fields)
+    }
+
+    public var uid: UInt32? { get { storage.fields.uid } set { change { $0.uid = newValue } } }
+    public var auid: UInt32? { get { storage.fields.auid } set { change { $0.auid = newValue } } }
+    public var euid: UInt32? { get { storage.fields.euid } set { change { $0.euid = newValue } } }
+    public var gid: UInt32? { get { storage.fields.gid } set { change { $0.gid = newValue } } }
+    public var pid: UInt32? { get { storage.fields.pid } set { change { $0.pid = newValue } } }
+    public var ppid: UInt32? { get { storage.fields.ppid } set { change { $0.ppid = newValue } } }
+    public var ses: UInt32? { get { storage.fields.ses } set { change { $0.ses = newValue } } }
     /// `tty`, `comm`, `exe`, `key`, `syscall`, `cmdline`.
-    public private(set) var strings: ProcessStrings
+    public var strings: ProcessStrings { storage.fields.strings }
 
     public var tty: [UInt8]? {
         get { strings.tty }
-        set { strings = strings.replacing(\.tty, with: newValue) }
+        set { change { $0.strings = $0.strings.replacing(\.tty, with: newValue) } }
     }
     public var comm: [UInt8]? {
         get { strings.comm }
-        set { strings = strings.replacing(\.comm, with: newValue) }
+        set { change { $0.strings = $0.strings.replacing(\.comm, with: newValue) } }
     }
     public var exe: [UInt8]? {
         get { strings.exe }
-        set { strings = strings.replacing(\.exe, with: newValue) }
+        set { change { $0.strings = $0.strings.replacing(\.exe, with: newValue) } }
     }
     public var key: [UInt8]? {
         get { strings.key }
-        set { strings = strings.replacing(\.key, with: newValue) }
+        set { change { $0.strings = $0.strings.replacing(\.key, with: newValue) } }
     }
     /// The syscall's name when the record was interpreted (`bpf`, `close`), else its number.
     public var syscall: [UInt8]? {
         get { strings.syscall }
-        set { strings = strings.replacing(\.syscall, with: newValue) }
+        set { change { $0.strings = $0.strings.replacing(\.syscall, with: newValue) } }
     }
     /// The command line from the event's PROCTITLE record (`ProcessTitle`): arguments
     /// separated by spaces, at most 128 bytes, chosen by the process itself.
     public var cmdline: [UInt8]? {
         get { strings.cmdline }
-        set { strings = strings.replacing(\.cmdline, with: newValue) }
+        set { change { $0.strings = $0.strings.replacing(\.cmdline, with: newValue) } }
     }
 
     public init(
@@ -63,9 +83,19 @@ public struct ProcessContext: Hashable, Sendable {
     /// The same with the strings given as one (possibly shared) object.
     public init(uid: UInt32? = nil, auid: UInt32? = nil, euid: UInt32? = nil, gid: UInt32? = nil,
                 pid: UInt32? = nil, ppid: UInt32? = nil, ses: UInt32? = nil, strings: ProcessStrings) {
-        self.uid = uid; self.auid = auid; self.euid = euid; self.gid = gid
-        self.pid = pid; self.ppid = ppid; self.ses = ses
-        self.strings = strings
+        storage = Storage(Fields(uid: uid, auid: auid, euid: euid, gid: gid, pid: pid, ppid: ppid, ses: ses, strings: strings))
+    }
+
+    /// Whether `other` is this very context (one object): then it is equal without a look at
+    /// its values.
+    public func isIdentical(to other: ProcessContext) -> Bool { storage === other.storage }
+
+    public static func == (lhs: ProcessContext, rhs: ProcessContext) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.fields)
     }
 
     /// The value the kernel uses for an auid or session id that was never set.
