@@ -56,6 +56,69 @@ def fmt(value, digits=3):
 
 
 FACTS_TARGET_KB = 8 * 1024  # issue 9: under 8 MB more with 2,000 packages (taken as MiB)
+DENSE_TARGET = 1.5          # issue 10, section 3: plugin CPU / baseline CPU on the BPF-dense stream
+
+
+def add_dense_stream(add, res, env, by_variant):
+    """The section of issue 10, section 3: a stream where every event is a BPF LOAD."""
+    def cpus(variant):
+        return [r["cpu"] for r in by_variant.get(variant, [])]
+
+    base = cpus("dense-baseline")
+    if not base:
+        return
+    base_median, base_min = statistics.median(base), min(base)
+    add("## A BPF-dense stream (issue 10, section 3)")
+    add("")
+    add("`%s`: `generate_stream.py --loads-only %s` (DAEMON_START, then %s LOAD events of the captured templates"
+        " (BPF, SYSCALL, PROCTITLE and EOE records), one per millisecond, then DAEMON_END; nothing else). The pre-filter"
+        " cannot help on it: every record goes to libauparse, every event through the engine and the folder. %s rounds,"
+        " alternating, each a fresh process under `rusage_run`; CPU is user + sys. The baseline is `auparse_baseline`"
+        " (libauparse in feed mode reading the same file, the least a BPF monitor has to ask of it)." % (
+            env.get("live_stream", "?"), "{:,}".format(int(env.get("live") or 0)), "{:,}".format(int(env.get("live") or 0)),
+            env.get("rounds")))
+    add("")
+    add("| variant | command | CPU s, median | CPU s, min | × baseline (median) | × baseline (min) | peak RSS |")
+    add("|---|---|---|---|---|---|---|")
+    rows = [("baseline", "dense-baseline", "`auparse_baseline STREAM`"),
+            ("the plugin's libauparse work alone", "dense-field-walk", "`auparse_baseline --walk-fields STREAM`"),
+            ("plugin, replay", "dense-plugin", "`audisp-bpfguard --policy Packaging/bpfguard.policy --replay STREAM --output stdout`"),
+            ("plugin, standard input", "dense-plugin-stdin",
+             "`audisp-bpfguard --policy Packaging/bpfguard.policy --output stdout --no-lookup < STREAM` (plugin mode)")]
+    if env.get("compare_plugin"):
+        rows += [("compared build, replay", "dense-compared", "the same with `%s`" % env.get("compare_plugin")),
+                 ("compared build, standard input", "dense-compared-stdin", "the same, plugin mode")]
+    for label, variant, command in rows:
+        values = cpus(variant)
+        if not values:
+            continue
+        median_cpu, min_cpu = statistics.median(values), min(values)
+        add("| %s | %s | %.3f | %.3f | %s | %s | %s |" % (
+            label, command, median_cpu, min_cpu, fmt(median_cpu / base_median, 2), fmt(min_cpu / base_min, 2),
+            mb(statistics.median(r["rss"] for r in by_variant[variant]))))
+    add("")
+    plugin = cpus("dense-plugin")
+    ratio = statistics.median(plugin) / base_median if plugin else None
+    add("Target of issue 10, section 3, plugin CPU ≤ %.1f × the baseline's (replayed, medians): %s (%s ×)." % (
+        DENSE_TARGET, yes(ratio is not None and ratio <= DENSE_TARGET), fmt(ratio, 2)))
+    add("")
+    same = read_text(os.path.join(res, "dense-same")) == "1"
+    add("Same alerts: %s — the alert lines of the replay and of standard input%s are byte for byte the same." % (
+        "**yes**" if same else "**NO**", ", and of the compared build," if env.get("compare_plugin") else ""))
+    if env.get("compare_plugin"):
+        add("The compared build: `%s` (%s)." % (env.get("compare_plugin"), env.get("compare_version", "?")))
+    add("")
+    add("`--walk-fields` asks libauparse for what the plugin's extractor asks for (every field of the BPF, SYSCALL and"
+        " PROCTITLE records, the syscall interpreted) and does nothing else: the floor under the plugin's CPU. The rest"
+        " of the plugin's time is its own Swift work (see \"Where the time goes\" below when present).")
+    add("")
+    add("Counts: baseline `%s`; field walk `%s`; plugin, replay `%s`; plugin, standard input `%s`%s." % (
+        read_text(os.path.join(res, "dense-baseline.summary")), read_text(os.path.join(res, "dense-field-walk.summary")),
+        read_text(os.path.join(res, "dense-plugin.summary")).replace("audisp-bpfguard: ", ""),
+        read_text(os.path.join(res, "dense-plugin-stdin.summary")),
+        ("; compared build, replay `%s`" % read_text(os.path.join(res, "dense-compared.summary")).replace("audisp-bpfguard: ", ""))
+        if env.get("compare_plugin") else ""))
+    add("")
 
 
 def add_loader_facts(add, facts):
@@ -292,6 +355,8 @@ def main():
     add("</details>")
     add("")
 
+    add_dense_stream(add, res, env, by_variant)
+
     add("## Identical alerts with and without the pre-filter")
     add("")
     add("`--replay FILE --output stdout` with the default policy, compared byte for byte with the same run"
@@ -389,11 +454,11 @@ def main():
             add("- " + note)
         add("")
 
-    # The loader-recovery, scan and loader-facts stall sections come from other commands
-    # (Benchmarks/proc_recovery.py, scan_cost.py, loader_facts.py --stall, see
+    # The BPF-dense profile, loader-recovery, scan and loader-facts stall sections come from other
+    # commands (callgrind; Benchmarks/proc_recovery.py, scan_cost.py, loader_facts.py --stall, see
     # Benchmarks/README.md): carried over as they are.
     previous = read_text(args.output)
-    for name in ("proc-recovery", "scan-cost", "facts-stall"):
+    for name in ("dense-profile", "proc-recovery", "scan-cost", "facts-stall"):
         begin, end = "<!-- %s:begin -->" % name, "<!-- %s:end -->" % name
         if begin in previous and end in previous:
             lines.append(previous[previous.index(begin):previous.index(end) + len(end)] + "\n")

@@ -8,15 +8,18 @@
 # generates the stream if missing, then measures, alternating, K rounds of the baseline,
 # the plugin (--replay) and the plugin with --no-prefilter (CPU, wall time and peak RSS
 # from wait4, through Benchmarks/baseline/rusage_run.c); checks that the alerts are
-# identical with and without the pre-filter; measures peak RSS with 100,000 live programs
-# and under a flood of LOADs; measures alert latency in plugin mode (busy and quiet); the
-# cost of the loader facts (Benchmarks/loader_facts.py); and writes the results with the
-# machine's description. Installs nothing.
+# identical with and without the pre-filter; times a BPF-dense stream (100,000 LOAD events,
+# nothing else) against the baseline, replayed and through standard input (issue 10,
+# section 3); measures peak RSS with 100,000 live programs and under a flood of LOADs;
+# measures alert latency in plugin mode (busy and quiet); the cost of the loader facts
+# (Benchmarks/loader_facts.py); and writes the results with the machine's description.
+# Installs nothing.
 set -euo pipefail
 
 usage() {
     cat <<'EOF'
 Usage: bash Benchmarks/run.sh [--quick] [--rounds K] [--records N] [--seed S] [--report FILE]
+                              [--compare-plugin BINARY]
 
   --quick        smoke run: 200,000 records, 2 rounds, smaller flood and quiet run;
                  the report goes to Benchmarks/out/BENCHMARKS.quick.md
@@ -24,6 +27,9 @@ Usage: bash Benchmarks/run.sh [--quick] [--rounds K] [--records N] [--seed S] [-
   --records N    records in the generated stream (default 1000000)
   --seed S       generator seed (default 1)
   --report FILE  where the report goes (default BENCHMARKS.md at the repository root)
+  --compare-plugin BINARY
+                 an earlier build of audisp-bpfguard, timed on the BPF-dense stream too
+                 (the "before" rows; its alerts must be the same as this build's)
 EOF
 }
 
@@ -35,6 +41,7 @@ ROUNDS=5
 RECORDS=1000000
 SEED=1
 REPORT=""
+COMPARE_PLUGIN=""
 FLOOD=1000000
 LIVE=100000
 QUIET_EVENTS=150
@@ -47,6 +54,7 @@ while [ $# -gt 0 ]; do
         --records) RECORDS=${2:?--records needs a value}; shift ;;
         --seed) SEED=${2:?--seed needs a value}; shift ;;
         --report) REPORT=${2:?--report needs a value}; shift ;;
+        --compare-plugin) COMPARE_PLUGIN=${2:?--compare-plugin needs a value}; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -113,6 +121,11 @@ fi
 PLUGIN="$(cd "$ROOT" && swift build -c release --scratch-path .build-bench --show-bin-path)/audisp-bpfguard"
 [ -x "$PLUGIN" ] || fail "no plugin binary at $PLUGIN"
 echo "plugin: $PLUGIN"
+if [ -n "$COMPARE_PLUGIN" ]; then
+    [ -x "$COMPARE_PLUGIN" ] || fail "--compare-plugin: no executable at $COMPARE_PLUGIN"
+    COMPARE_PLUGIN=$(cd "$(dirname "$COMPARE_PLUGIN")" && pwd)/$(basename "$COMPARE_PLUGIN")
+    echo "compared with: $COMPARE_PLUGIN ($("$COMPARE_PLUGIN" --version 2>&1 | head -n 1))"
+fi
 
 say "building the libauparse baseline and the rusage wrapper"
 BASELINE="$OUT/auparse_baseline"
@@ -147,9 +160,12 @@ record_run() { # NAME ROUND RESULT_FILE
         "$(python3 -c "print($user + $sys)")" "$rss"
 }
 measure() {
-    local name=$1 round=$2 out=$3 err=$4; shift 4
+    measure_input /dev/null "$@"
+}
+measure_input() { # INPUT NAME ROUND STDOUT STDERR COMMAND… : the same with standard input from INPUT
+    local input=$1 name=$2 round=$3 out=$4 err=$5; shift 5
     local tf="$RES/rusage.tmp" status=0
-    "$RUSAGE" "$tf" "$@" </dev/null >"$out" 2>"$err" || status=$?
+    "$RUSAGE" "$tf" "$@" <"$input" >"$out" 2>"$err" || status=$?
     [ "$status" = 0 ] || { tail -n 5 "$err" >&2; fail "$name (round $round) exited with status $status: $*"; }
     record_run "$name" "$round" "$tf"
 }
@@ -176,6 +192,41 @@ grep -h 'replay:' "$RES/plugin.err" >"$RES/plugin.summary" || true
 grep -h 'replay:' "$RES/plugin-no-prefilter.err" >"$RES/plugin-no-prefilter.summary" || true
 echo "baseline: $(cat "$RES/baseline.summary")"
 echo "plugin:   $(cat "$RES/plugin.summary")"
+
+# --- A BPF-dense stream (issue 10, section 3) ----------------------------------------------
+# Every event a LOAD: the pre-filter cannot help, every record goes to libauparse and every
+# event through the engine and the folder. Replayed, and through standard input as auditd
+# feeds a plugin (without kernel lookups, so that both do the work of the replay).
+LIVE_STREAM="$OUT/loads-only-$LIVE.log"
+[ -s "$LIVE_STREAM" ] || python3 "$BENCH/generate_stream.py" --loads-only "$LIVE" -o "$LIVE_STREAM" >&2
+cat "$LIVE_STREAM" >/dev/null
+say "BPF-dense stream: $LIVE LOAD events ($LIVE_STREAM), $ROUNDS rounds, alternating"
+dense_variants() { # PREFIX BINARY ROUND
+    measure "$1" "$3" "$RES/$1.alerts" "$RES/$1.err" "$2" --policy "$POLICY" --replay "$LIVE_STREAM" --output stdout
+    measure_input "$LIVE_STREAM" "$1-stdin" "$3" "$RES/$1-stdin.alerts" "$RES/$1-stdin.err" \
+        "$2" --policy "$POLICY" --output stdout --no-lookup
+}
+for round in $(seq 1 "$ROUNDS"); do
+    measure dense-baseline "$round" "$RES/dense-baseline.out" "$RES/dense-baseline.err" "$BASELINE" "$LIVE_STREAM"
+    measure dense-field-walk "$round" "$RES/dense-field-walk.out" "$RES/dense-field-walk.err" "$BASELINE" --walk-fields "$LIVE_STREAM"
+    dense_variants dense-plugin "$PLUGIN" "$round"
+    [ -z "$COMPARE_PLUGIN" ] || dense_variants dense-compared "$COMPARE_PLUGIN" "$round"
+done
+cp "$RES/dense-baseline.out" "$RES/dense-baseline.summary"
+cp "$RES/dense-field-walk.out" "$RES/dense-field-walk.summary"
+grep -h 'replay:' "$RES/dense-plugin.err" >"$RES/dense-plugin.summary" || true
+grep -h 'exiting:' "$RES/dense-plugin-stdin.err" | sed 's/.*exiting: //' >"$RES/dense-plugin-stdin.summary" || true
+DENSE_SAME=1
+cmp -s "$RES/dense-plugin.alerts" "$RES/dense-plugin-stdin.alerts" || DENSE_SAME=0
+if [ -n "$COMPARE_PLUGIN" ]; then
+    grep -h 'replay:' "$RES/dense-compared.err" >"$RES/dense-compared.summary" || true
+    cmp -s "$RES/dense-plugin.alerts" "$RES/dense-compared.alerts" || DENSE_SAME=0
+    cmp -s "$RES/dense-plugin.summary" "$RES/dense-compared.summary" || DENSE_SAME=0
+fi
+echo "$DENSE_SAME" >"$RES/dense-same"
+echo "baseline: $(cat "$RES/dense-baseline.summary")"
+echo "plugin:   $(cat "$RES/dense-plugin.summary")"
+[ "$DENSE_SAME" = 1 ] || echo "!!! the dense stream's alerts differ (replay, standard input${COMPARE_PLUGIN:+, compared build}): see $RES/dense-*.alerts" >&2
 
 # --- Identical alerts with and without the pre-filter --------------------------------------
 say "identical alerts with and without --no-prefilter"
@@ -215,8 +266,6 @@ POLICY_200K="$RES/bpfguard-200k.policy"
 sed -E 's/^max_programs[[:space:]]*=.*/max_programs = 200000/' "$POLICY" >"$POLICY_200K"
 grep -q '^max_programs = 200000$' "$POLICY_200K" || echo "max_programs = 200000" >>"$POLICY_200K"
 "$PLUGIN" --check --policy "$POLICY_200K"
-LIVE_STREAM="$OUT/loads-only-$LIVE.log"
-[ -s "$LIVE_STREAM" ] || python3 "$BENCH/generate_stream.py" --loads-only "$LIVE" -o "$LIVE_STREAM" >&2
 measure "memory-$LIVE-live" 1 /dev/null "$RES/memory-live.err" \
     "$PLUGIN" --policy "$POLICY_200K" --replay "$LIVE_STREAM" --output stdout
 grep -h 'replay:' "$RES/memory-live.err" | tee "$RES/memory-live.summary"
@@ -275,7 +324,8 @@ ACTIVITY_AFTER=$(activity)
 echo "machine: $ACTIVITY_AFTER"
 export B_COMMAND="$COMMAND_LINE" B_STARTED="$STARTED" B_FINISHED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     B_DURATION=$((SECONDS - START_SECONDS)) B_QUICK=$QUICK B_ROUNDS=$ROUNDS B_RECORDS=$RECORDS B_SEED=$SEED \
-    B_FLOOD=$FLOOD B_LIVE=$LIVE B_QUIET_EVENTS=$QUIET_EVENTS B_IDENTICAL_FAILED=$IDENTICAL_FAILED \
+    B_FLOOD=$FLOOD B_LIVE=$LIVE B_COMPARE_PLUGIN="$COMPARE_PLUGIN" \
+    B_COMPARE_VERSION="${COMPARE_PLUGIN:+$("$COMPARE_PLUGIN" --version 2>&1 | head -n 1)}" B_LIVE_STREAM="${LIVE_STREAM#"$ROOT"/}" B_QUIET_EVENTS=$QUIET_EVENTS B_IDENTICAL_FAILED=$IDENTICAL_FAILED \
     B_NPROC="$(nproc)" \
     B_CPU_MODEL="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
     B_MEMORY="$(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" \
@@ -291,6 +341,7 @@ export B_COMMAND="$COMMAND_LINE" B_STARTED="$STARTED" B_FINISHED="$(date -u +%Y-
 python3 - "$RES/environment.json" <<'EOF'
 import json, os, sys
 keys = ["command", "started", "finished", "duration", "quick", "rounds", "records", "seed", "flood", "live",
+        "compare_plugin", "compare_version", "live_stream",
         "quiet_events", "identical_failed", "nproc", "cpu_model", "memory", "kernel", "os", "swift", "libauparse",
         "cc", "python", "git_head", "git_subject", "uncommitted", "stream", "plugin", "activity_before",
         "activity_after"]
