@@ -22,7 +22,7 @@ struct BPFEventExtractor {
         var changes: [(AuditChange.Kind, [(name: String, value: String)])] = []
         repeat {
             let type = auparse_get_type(au)
-            if let kind = Self.auditChangeKinds[type] { changes.append((kind, recordFields())) }
+            if let kind = Self.auditChangeKind(type) { changes.append((kind, recordFields())) }
             switch type {
             case auditBPFRecordType:
                 if let record = bpfRecord() { records.append(record) } else { malformedRecords += 1 }
@@ -44,8 +44,17 @@ struct BPFEventExtractor {
         }
     }
 
-    /// CONFIG_CHANGE (1305), DAEMON_END (1201), DAEMON_ABORT (1202), DAEMON_RESUME (1206).
-    private static let auditChangeKinds: [Int32: AuditChange.Kind] = [1305: .configChange, 1201: .daemonEnd, 1202: .daemonAbort, 1206: .daemonResume]
+    /// CONFIG_CHANGE (1305), DAEMON_END (1201), DAEMON_ABORT (1202), DAEMON_RESUME (1206). A switch,
+    /// not a dictionary: every record of every event asks.
+    private static func auditChangeKind(_ type: Int32) -> AuditChange.Kind? {
+        switch type {
+        case 1305: .configChange
+        case 1201: .daemonEnd
+        case 1202: .daemonAbort
+        case 1206: .daemonResume
+        default: nil
+        }
+    }
 
     /// The current record's fields, raw (bounded: a CONFIG_CHANGE has a dozen).
     private func recordFields() -> [(name: String, value: String)] {
