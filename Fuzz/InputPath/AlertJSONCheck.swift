@@ -6,9 +6,10 @@ import BPFGuardCore
 /// the value (its text read in the documented escape language: no two values print the same).
 enum AlertJSONCheck {
     /// Keys whose known values are JSON numbers (`auid` too, unless `unset`; `rule` unless
-    /// `default`); `lifetime` is a number of milliseconds.
+    /// `default` or `builtin`); `lifetime` is a number of milliseconds; `loads` (of
+    /// `no-audit-context`) a count.
     private static let numericKeys: Set<String> = [
-        "prog-id", "created-by-uid", "uid", "auid", "euid", "pid", "ppid", "holders", "lifetime", "repeated", "held", "rule",
+        "prog-id", "created-by-uid", "uid", "auid", "euid", "pid", "ppid", "holders", "lifetime", "repeated", "held", "rule", "loads",
     ]
 
     /// Checks `json` against the fields the text line must hold (`DocumentedAlertFields`).

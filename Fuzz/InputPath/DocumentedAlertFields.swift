@@ -44,7 +44,30 @@ enum DocumentedAlertFields {
         case .capped(let capped):
             return [("alert", .bare("alerts-capped")), ("priority", .bare(capped.priority.name)), ("held", .bare(String(capped.held))),
                     ("labels", .counts(capped.labels)), ("first", .bare(time(capped.first))), ("last", .bare(time(capped.last)))]
+        case .audit(let alert):
+            return of(alert)
         }
+    }
+
+    /// A built-in alert about audit itself (README, "Audit itself"): `alert priority change
+    /// [node] [loads]`, the process's `uid auid pid comm exe` (not for `no-audit-context`),
+    /// `event rule=builtin`.
+    static func of(_ alert: AuditAlert) -> [(key: String, value: Value)] {
+        var fields: [(key: String, value: Value)] = [("alert", .bare(alert.label)), ("priority", .bare(alert.priority.name)),
+                                                     ("change", .quoted(Array(alert.change.utf8)))]
+        if let node = alert.node { fields.append(("node", .token(Array(node.utf8)))) }
+        if let loads = alert.loads { fields.append(("loads", .bare(String(loads)))) }
+        if alert.label != "no-audit-context" {
+            let process = alert.process
+            fields.append(("uid", number(process?.uid)))
+            fields.append(("auid", process?.auid == ProcessContext.unsetID ? .bare("unset") : number(process?.auid)))
+            fields.append(("pid", number(process?.pid)))
+            fields.append(("comm", process?.comm.map { .quoted($0) } ?? .unknown))
+            fields.append(("exe", process?.exe.map { .quoted($0) } ?? .unknown))
+        }
+        fields.append(("event", .bare("\(time(alert.timestamp)):\(alert.timestamp.serial)")))
+        fields.append(("rule", .bare("builtin")))
+        return fields
     }
 
     /// `SEC.MSEC`, milliseconds in three digits.

@@ -23,6 +23,9 @@ final class InputPathRun {
     /// Alerts the lines that left stand for (an alert 1, a summary its count, a cap note
     /// what it held).
     private var accounted: UInt64 = 0
+    /// Built-in alerts about audit itself raised (the folder counts them with the engine's).
+    private var builtin: UInt64 = 0
+    private var missingContext = MissingContextReporter()
     private var step = "start"
     private static let ecsContext = ECSContext(hostName: "fuzz-host", policyPath: "/etc/audit/bpfguard.policy")
 
@@ -42,6 +45,14 @@ final class InputPathRun {
         } catch {
             fuzzFailure("AuditEventStream: \(error)")
         }
+        // Changes to audit itself (CONFIG_CHANGE, DAEMON records): built-in alerts, as the
+        // executable's InputPipeline raises them.
+        stream.onAuditChange = { [unowned self] change in
+            guard let alert = AuditChangeJudge.alert(for: change) else { return }
+            builtin &+= 1
+            folder.takeBuiltin(alert, into: &pending)
+            emitPending()
+        }
         var offset = 0
         while offset < payload.count {
             let count = min(chunkLength(), payload.count - offset)
@@ -57,7 +68,8 @@ final class InputPathRun {
         emitPending()
         observeCounters()
         let statistics = folder.statistics
-        fuzzCheck(engine.statistics.alerts == statistics.raised, "engine raised \(engine.statistics.alerts) alerts, the folder took \(statistics.raised)")
+        fuzzCheck(engine.statistics.alerts &+ builtin == statistics.raised,
+                  "engine raised \(engine.statistics.alerts) alerts and \(builtin) built-in ones, the folder took \(statistics.raised)")
         fuzzCheck(accounted == statistics.raised, "the lines that left stand for \(accounted) alerts, \(statistics.raised) were raised")
     }
 
@@ -92,6 +104,12 @@ final class InputPathRun {
     private func handle(_ events: [BPFEvent]) {
         engine.countEvent()
         for event in events {
+            if event.operation == .load, event.process == nil,
+               let alert = missingContext.loadWithoutContext(at: event.timestamp, node: event.node) {
+                builtin &+= 1
+                folder.takeBuiltin(alert, into: &pending)
+                emitPending()
+            }
             let enrichment = mode.lookups ? lookups.enrichment(for: event, tape: &tape) : nil
             guard let alert = engine.process(event, enrichment: enrichment) else { continue }
             let before = folder.now
@@ -122,6 +140,9 @@ final class InputPathRun {
             case .capped(let capped):
                 fuzzCheck(capped.held == capped.labels.reduce(0) { $0 &+ $1.count }, "cap note's labels do not add up to held: \(line)")
                 accounted &+= capped.held
+            case .audit(let alert):
+                fuzzCheck(AuditAlert.labels.contains(alert.label), "built-in alert with an unknown label: \(line)")
+                accounted &+= 1
             }
         }
         pending.removeAll(keepingCapacity: true)
