@@ -85,10 +85,9 @@ cleanup() {
     else
         # The plugin writes its known-programs file as it exits: gone first, then purged.
         wait_for 10 bash -c '! pgrep -x audisp-bpfguard >/dev/null'
-        if [ "$package_was_installed" -eq 0 ]; then
-            dpkg --purge audisp-bpfguard >/dev/null 2>&1
-            rm -rf /var/lib/audisp-bpfguard
-        fi
+        if [ "$package_was_installed" -eq 0 ]; then dpkg --purge audisp-bpfguard >/dev/null 2>&1; fi
+        rm -rf /var/lib/audisp-bpfguard
+        if [ -e "$WORK/var-lib-before" ]; then mv "$WORK/var-lib-before" /var/lib/audisp-bpfguard; fi
         cp "$LOG" /tmp/bpfguard-system-last.log 2>/dev/null  # for a look after a failure
         rm -f "$SNIPPET" "$LOG" "$STATE" "$PIN_PREFIX"_*
         [ "$bpffs_was_mounted" -eq 0 ] && umount "$BPFFS" >/dev/null 2>&1
@@ -117,8 +116,11 @@ fi
 # A program pinned before the plugin was first installed: inventory at its first start, never
 # unseen (checked in the reconciliation section). In the root, bpffs is a mount of its own.
 # A first installation: no known-programs file a previous plugin of this boot left (another
-# live test's), which would rightly make that program unseen.
-[ "$package_was_installed" -eq 0 ] && rm -rf "$SYSTEM_ROOT/var/lib/audisp-bpfguard"
+# live test's, or the package's own on a machine that has it), which would rightly make
+# that program unseen. A state directory that was there is put back at the end.
+if [ -e "$SYSTEM_ROOT/var/lib/audisp-bpfguard" ]; then
+    mv "$SYSTEM_ROOT/var/lib/audisp-bpfguard" "$WORK/var-lib-before"
+fi
 mkdir -p "$SYSTEM_ROOT$TMP_DIR"
 grep -q " $SYSTEM_ROOT$BPFFS bpf " /proc/mounts || mount -t bpf bpf "$SYSTEM_ROOT$BPFFS" || bad "mounting bpffs on $SYSTEM_ROOT$BPFFS"
 gcc -O2 -o "$SYSTEM_ROOT$TMP_DIR/preinstall" "$ROOT/Tests/Fixtures/loader/bpfload.c" || bad "building the loader"
