@@ -14,6 +14,12 @@ final class InputPathRun {
     private var folder: AlertFolder
     private let lookups: InventedLookups
     private var stream: AuditEventStream!
+    /// With the pre-filter on: the same input through a second stream that hands libauparse
+    /// every SYSCALL record whole. Its events and changes to audit must be the trimmed ones
+    /// (`SyscallRecordTrimming` must not change what libauparse reads).
+    private var untrimmed: AuditEventStream?
+    private var events: [BPFEvent] = [], untrimmedEvents: [BPFEvent] = []
+    private var changes: [String] = [], untrimmedChanges: [String] = []
     /// The fake monotonic clock of live mode, in milliseconds.
     private var now: UInt64 = 1_000_000
     /// The folder's event time and the clock when it last moved (`AlertFoldingStage`).
@@ -42,12 +48,17 @@ final class InputPathRun {
         let clock: (() -> UInt64)? = mode.live ? { [unowned self] in self.now } : nil
         do {
             stream = try AuditEventStream(prefilter: mode.prefilter, clock: clock) { [unowned self] events in self.handle(events) }
+            if mode.prefilter {
+                untrimmed = try AuditEventStream(trimsSyscallRecords: false, clock: clock) { [unowned self] in untrimmedEvents += $0 }
+                untrimmed?.onAuditChange = { [unowned self] in untrimmedChanges.append(Self.describe($0)) }
+            }
         } catch {
             fuzzFailure("AuditEventStream: \(error)")
         }
         // Changes to audit itself (CONFIG_CHANGE, DAEMON records): built-in alerts, as the
         // executable's InputPipeline raises them.
         stream.onAuditChange = { [unowned self] change in
+            changes.append(Self.describe(change))
             guard let alert = AuditChangeJudge.alert(for: change) else { return }
             builtin &+= 1
             folder.takeBuiltin(alert, into: &pending)
@@ -57,13 +68,20 @@ final class InputPathRun {
         while offset < payload.count {
             let count = min(chunkLength(), payload.count - offset)
             step = "consume(\(offset)..<\(offset + count))"
-            stream.consume(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: payload[offset..<(offset + count)])))
+            let chunk = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: payload[offset..<(offset + count)]))
+            stream.consume(chunk)
+            untrimmed?.consume(chunk)
             observeCounters()
             offset += count
             if mode.live { advanceClock() }
         }
         step = "finish"
         stream.finish()
+        untrimmed?.finish()
+        if untrimmed != nil {
+            fuzzCheck(events == untrimmedEvents, "trimmed SYSCALL records gave other events than whole ones:\n\(events)\n\(untrimmedEvents)")
+            fuzzCheck(changes == untrimmedChanges, "trimmed SYSCALL records gave other changes to audit:\n\(changes)\n\(untrimmedChanges)")
+        }
         folder.flush(into: &pending)
         emitPending()
         observeCounters()
@@ -90,10 +108,12 @@ final class InputPathRun {
         now &+= pause
         step = "tick at \(now) ms"
         stream.tick()
+        untrimmed?.tick()
         observeCounters()
         guard pause >= 500 else { return }
         step = "idle at \(now) ms"
         stream.idle()
+        untrimmed?.idle()
         if let anchor, folder.hasOpenWindows, now &- anchor.clock > 500 {
             folder.advance(to: anchor.eventTime &+ (now &- anchor.clock - 500), into: &pending)
             emitPending()
@@ -101,7 +121,13 @@ final class InputPathRun {
         observeCounters()
     }
 
+    /// A change to audit itself, whole, for the comparison of the two streams.
+    private static func describe(_ change: AuditChange) -> String {
+        "\(change.kind) \(change.node ?? "-") \(change.timestamp) \(change.fields.map { "\($0.name)=\($0.value)" }) \(String(describing: change.process))"
+    }
+
     private func handle(_ events: [BPFEvent]) {
+        self.events += events
         engine.countEvent()
         for event in events {
             if event.operation == .load, event.process == nil,

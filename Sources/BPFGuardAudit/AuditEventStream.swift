@@ -31,10 +31,12 @@ public final class AuditEventStream {
 
     /// `clock`: monotonic milliseconds for live input (events are released as they
     /// complete); nil for replayed logs (arrival order is kept).
-    public init(prefilter: Bool = true, clock: (() -> UInt64)?, onMalformedLine: @escaping MalformedLineHandler = { _ in },
-                onEvents: @escaping EventHandler) throws(AuditFeedError) {
+    /// `trimsSyscallRecords`: whether the pre-filter trims SYSCALL records (`SyscallRecordTrimming`;
+    /// by default when it filters): off only to compare with the records whole.
+    public init(prefilter: Bool = true, trimsSyscallRecords: Bool? = nil, clock: (() -> UInt64)?,
+                onMalformedLine: @escaping MalformedLineHandler = { _ in }, onEvents: @escaping EventHandler) throws(AuditFeedError) {
         self.clock = clock
-        self.filter = BPFRecordFilter(orderedRelease: clock == nil, passThrough: !prefilter)
+        self.filter = BPFRecordFilter(orderedRelease: clock == nil, passThrough: !prefilter, trimsSyscallRecords: trimsSyscallRecords)
         self.onEvents = onEvents
         self.onMalformedLine = onMalformedLine
         self.feed = try AuditFeed { [unowned self] events in self.onEvents(events) }

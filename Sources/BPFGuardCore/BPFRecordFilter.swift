@@ -45,6 +45,9 @@ public struct BPFRecordFilter: Sendable {
 
     let orderedRelease: Bool
     let passThrough: Bool
+    /// Whether SYSCALL records go to libauparse trimmed (`SyscallRecordTrimming`): not in
+    /// pass-through mode, the reference that hands libauparse every record whole.
+    let trimsSyscallRecords: Bool
     var lookBack: RecordLookBack
     var events = OpenEvents()
     /// Records taken so far (the replay arrival clock).
@@ -66,10 +69,13 @@ public struct BPFRecordFilter: Sendable {
 
     /// `passThrough`: records that are not part of a BPF event go to libauparse at once
     /// (`--no-prefilter`); otherwise they are dropped.
-    public init(arenaBytes: Int = BPFRecordFilter.defaultArenaBytes, orderedRelease: Bool = false, passThrough: Bool = false) {
+    /// `trimsSyscallRecords` (default: unless `passThrough`): see `SyscallRecordTrimming`.
+    public init(arenaBytes: Int = BPFRecordFilter.defaultArenaBytes, orderedRelease: Bool = false, passThrough: Bool = false,
+                trimsSyscallRecords: Bool? = nil) {
         self.lookBack = RecordLookBack(arenaBytes: arenaBytes)
         self.orderedRelease = orderedRelease
         self.passThrough = passThrough
+        self.trimsSyscallRecords = trimsSyscallRecords ?? !passThrough
     }
 
     /// Receives bytes for libauparse (whole lines). The flag is true for each part of an
@@ -120,7 +126,10 @@ public struct BPFRecordFilter: Sendable {
                 makeRoom(for: line.count, pass: pass)
                 id = events.open(key: key, timestamp: timestamp, openedAt: now(), arrival: arrivals)
                 for kept in lookBack.take(serial: key.serial, seconds: key.seconds, node: key.node) {
-                    kept.withUnsafeBufferPointer { addRecord($0, type: Self.recordType(ofLine: $0), to: id, pass: pass) }
+                    kept.withUnsafeBufferPointer { line in
+                        let (type, bodyStart) = Self.recordType(ofLine: line)
+                        addRecord(line, type: type, bodyStart: bodyStart, to: id, pass: pass)
+                    }
                     passedRecords += 1
                 }
             }
@@ -131,7 +140,7 @@ public struct BPFRecordFilter: Sendable {
                 if operation == .load { events.noteLoad(of: programID, node: key.node, in: id) }
             }
             passedRecords += 1
-            addRecord(line, type: .bpf, to: id, pass: pass)
+            addRecord(line, type: .bpf, bodyStart: header.bodyStart, to: id, pass: pass)
             return
         }
 
@@ -143,7 +152,7 @@ public struct BPFRecordFilter: Sendable {
                 complete(id, pass: pass)
             } else {
                 passedRecords += 1
-                addRecord(line, type: Self.recordType(of: type), to: id, pass: pass)
+                addRecord(line, type: Self.recordType(of: type), bodyStart: header.bodyStart, to: id, pass: pass)
             }
             return
         }
@@ -182,13 +191,13 @@ public struct BPFRecordFilter: Sendable {
         return .other
     }
 
-    /// The type of a kept line (look-back keeps lines only).
-    private static func recordType(ofLine line: UnsafeBufferPointer<UInt8>) -> RecordType {
-        guard let header = AuditRecordHeader.parse(line) else { return .other }
-        return recordType(of: UnsafeBufferPointer(rebasing: line[header.type]))
+    /// The type and body offset of a kept line (look-back keeps lines only).
+    private static func recordType(ofLine line: UnsafeBufferPointer<UInt8>) -> (RecordType, bodyStart: Int) {
+        guard let header = AuditRecordHeader.parse(line) else { return (.other, 0) }
+        return (recordType(of: UnsafeBufferPointer(rebasing: line[header.type])), header.bodyStart)
     }
 
-    private mutating func addRecord(_ line: UnsafeBufferPointer<UInt8>, type: RecordType, to id: UInt64, pass: Pass) {
+    private mutating func addRecord(_ line: UnsafeBufferPointer<UInt8>, type: RecordType, bodyStart: Int, to id: UInt64, pass: Pass) {
         if type == .other && events[id].contextRecordCount >= Self.maximumContextRecords {
             trimmedRecords += 1
             passedRecords -= 1
@@ -202,11 +211,11 @@ public struct BPFRecordFilter: Sendable {
             let key = events[id].key, timestamp = events[id].timestamp, openedAt = events[id].openedAt
             complete(id, pass: pass)
             let next = events.open(key: key, timestamp: timestamp, openedAt: openedAt, arrival: arrivals)
-            events.append(line, type: type, to: next)
+            events.append(line, type: type, to: next, trimmingFrom: trimsSyscallRecords ? bodyStart : nil)
             return
         }
         makeRoom(for: line.count, opening: false, excluding: id, pass: pass)
-        events.append(line, type: type, to: id)
+        events.append(line, type: type, to: id, trimmingFrom: trimsSyscallRecords ? bodyStart : nil)
     }
 
     /// Completes the oldest events while the bounds would be exceeded by `bytes` more (and,

@@ -29,6 +29,29 @@ enum ByteSearch {
         return nil
     }
 
+    /// The index of the first byte in `buffer[start...]` that is `a`, `b` or `c`, or nil:
+    /// eight bytes at a time, as `firstIndex(of:in:from:)` (the lowest marked byte of each
+    /// pattern's test is exact, so the lowest of the three is too).
+    static func firstIndex(ofAny a: UInt8, _ b: UInt8, _ c: UInt8, in buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start >= 0, start < buffer.count else { return nil }
+        let raw = UnsafeRawBufferPointer(buffer)
+        let patternA = ones &* UInt64(a), patternB = ones &* UInt64(b), patternC = ones &* UInt64(c)
+        var index = start
+        while index &+ 8 <= buffer.count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let wordA = word ^ patternA, wordB = word ^ patternB, wordC = word ^ patternC
+            let found = (((wordA &- ones) & ~wordA) | ((wordB &- ones) & ~wordB) | ((wordC &- ones) & ~wordC)) & highBits
+            if found != 0 { return index &+ found.trailingZeroBitCount / 8 }
+            index &+= 8
+        }
+        while index < buffer.count {
+            let byte = buffer[index]
+            if byte == a || byte == b || byte == c { return index }
+            index &+= 1
+        }
+        return nil
+    }
+
     /// Whether `buffer[offset...]` starts with `literal` (an ASCII literal: compared as bytes).
     @inline(__always)
     static func matches(_ literal: StaticString, in buffer: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {

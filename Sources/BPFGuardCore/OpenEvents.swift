@@ -230,9 +230,16 @@ struct OpenEvents: Sendable {
         return id
     }
 
-    mutating func append(_ line: UnsafeBufferPointer<UInt8>, type: BPFRecordFilter.RecordType, to id: UInt64) {
-        byteCount += line.count + 1
+    /// `trimmingFrom`: the body of a SYSCALL record to trim (`SyscallRecordTrimming`), nil to keep it whole.
+    mutating func append(_ line: UnsafeBufferPointer<UInt8>, type: BPFRecordFilter.RecordType, to id: UInt64, trimmingFrom bodyStart: Int? = nil) {
         let slot = Self.slot(of: id)
+        if type == .syscall, let bodyStart {
+            let before = slots[slot].contextLines.count
+            SyscallRecordTrimming.append(line, bodyStart: bodyStart, to: &slots[slot].contextLines)
+            byteCount += slots[slot].contextLines.count - before
+            return
+        }
+        byteCount += line.count + 1
         switch type {
         case .bpf:
             slots[slot].bpfLines.append(contentsOf: line)

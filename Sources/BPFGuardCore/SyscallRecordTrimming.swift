@@ -1,0 +1,133 @@
+/// A BPF event's SYSCALL record cut down, before libauparse parses it, to the fields the
+/// extractor reads, with libauparse's view of them unchanged.
+///
+/// Why: libauparse splits every field of every record it is fed into a name/value list, and
+/// parses the ENRICHED part (after 0x1D) into a second list, whether or not anyone asks for
+/// them. A SYSCALL record has some 26 fields and 10 interpretations; the plugin reads 11 of
+/// them (`uid auid euid gid pid ppid ses tty comm exe key`) and the interpreted `syscall`. On a
+/// stream where every event is a BPF load, parsing the rest was a quarter of libauparse's
+/// work (issue 10, section 3).
+///
+/// What libauparse would see of the kept fields is exactly what it sees of the whole record:
+/// - the header and the first six counted fields (`arch syscall success exit a0 a1` in a
+///   kernel record) are kept byte for byte: libauparse reads the machine, the syscall number and
+///   `a0`/`a1` (which interpret `socketcall` and `ipc`) by their *positions* among the counted
+///   fields, and those positions do not move;
+/// - after them, a field is kept whole, in order, when its name (libauparse drops one leading
+///   `(`) is one of the eleven; other fields go, and so do words without `=` or with an empty
+///   value, which libauparse skips in a SYSCALL record anyway;
+/// - the ENRICHED part goes: libauparse interprets `syscall` from its own tables (it uses the
+///   record's interpretations only for names the plugin does not ask it to interpret).
+/// A record this cannot vouch for is kept whole: a NUL byte (libauparse's strings end there),
+/// a `msg=` word in the body (libauparse reads those in two ways), fewer than six counted
+/// fields, or an `arch` or `syscall` after them (libauparse also reads the machine and the
+/// syscall at the positions of a seccomp record's fields).
+///
+/// `--no-prefilter` feeds every record whole: it is the reference the pre-filter is compared
+/// with (tests, the fuzz target's second run, the benchmark).
+public enum SyscallRecordTrimming {
+    /// Appends `line` (without its newline) and a newline to `out`: trimmed as described above
+    /// when it can be, else whole. `bodyStart` is the header's end (`AuditRecordHeader.bodyStart`).
+    public static func append(_ line: UnsafeBufferPointer<UInt8>, bodyStart: Int, to out: inout [UInt8]) {
+        let mark = out.count
+        out.append(contentsOf: line)
+        let length = out.withUnsafeMutableBufferPointer { buffer in
+            trimmedLength(buffer.baseAddress! + mark, count: line.count, bodyStart: bodyStart)
+        }
+        if let length {
+            out.removeSubrange((mark &+ length)...)
+        } else {
+            // Kept whole (its bytes may have been moved before the reason showed).
+            out.removeSubrange(mark...)
+            out.append(contentsOf: line)
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    /// Counted fields kept in place at the start of the body.
+    static let fieldsKeptInPlace = 6
+
+    /// Trims the record at `record` in place (kept words move towards its start) and returns
+    /// its new length, or nil when it must be kept whole. Read through a raw pointer, with
+    /// unchecked index arithmetic (indices stay below `count`): it runs on every BPF event's
+    /// SYSCALL record.
+    private static func trimmedLength(_ record: UnsafeMutablePointer<UInt8>, count: Int, bodyStart: Int) -> Int? {
+        guard bodyStart <= count else { return nil }
+        let line = UnsafeBufferPointer(start: record, count: count)
+        let space = UInt8(ascii: " "), equalsSign = UInt8(ascii: "=")
+        let end = ByteSearch.firstIndex(of: 0x1D, in: line, from: bodyStart) ?? count
+        // The body without its ENRICHED part: words end at its end.
+        let body = UnsafeBufferPointer(start: record, count: end)
+        var counted = 0
+        var position = bodyStart
+        var written = 0
+        while position < end {
+            // One word: up to the next space (runs of spaces separate nothing), its name up to
+            // its first `=`; both found eight bytes at a time. A NUL anywhere keeps the record whole.
+            if record[position] == space {
+                position &+= 1
+                continue
+            }
+            let start = position
+            position = ByteSearch.firstIndex(ofAny: equalsSign, space, 0, in: body, from: position) ?? end
+            if position < end, record[position] == 0 { return nil }
+            guard position < end, record[position] == equalsSign else { continue }
+            let equals = position
+            position = ByteSearch.firstIndex(ofAny: space, space, 0, in: body, from: position &+ 1) ?? end
+            if position < end, record[position] == 0 { return nil }
+            if equals == start &+ 3, record[start] == UInt8(ascii: "m"), record[start &+ 1] == UInt8(ascii: "s"),
+               record[start &+ 2] == UInt8(ascii: "g") {
+                return nil  // `msg=`
+            }
+            // A field libauparse counts: a `=` and a value after it.
+            guard equals &+ 1 < position else { continue }
+            counted &+= 1
+            if counted < fieldsKeptInPlace { continue }
+            if counted == fieldsKeptInPlace {
+                written = position
+                continue
+            }
+            let nameStart = record[start] == UInt8(ascii: "(") ? start &+ 1 : start
+            switch KeptField(record + nameStart, count: equals &- nameStart) {
+            case .kept?:
+                record[written] = space
+                (record + (written &+ 1)).update(from: record + start, count: position &- start)
+                written &+= 1 &+ position &- start
+            case .positional?:
+                return nil
+            case nil:
+                break
+            }
+        }
+        return counted >= fieldsKeptInPlace ? written : nil
+    }
+
+    /// What becomes of a field after the first six, by its name.
+    private enum KeptField {
+        /// Read by the extractor: kept.
+        case kept
+        /// `arch` or `syscall`: libauparse may read it by position (the record is kept whole).
+        case positional
+
+        @inline(__always)
+        init?(_ name: UnsafePointer<UInt8>, count: Int) {
+            guard count >= 3, count <= 7 else { return nil }
+            var word: UInt64 = 0
+            var index = 0
+            while index < count {
+                word |= UInt64(name[index]) << UInt64(8 &* index)
+                index &+= 1
+            }
+            switch (count, word) {
+            case (3, 0x64_6975), (3, 0x64_6967), (3, 0x64_6970), (3, 0x73_6573), (3, 0x79_7474), (3, 0x65_7865), (3, 0x79_656B):
+                self = .kept  // uid gid pid ses tty exe key
+            case (4, 0x6469_7561), (4, 0x6469_7565), (4, 0x6469_7070), (4, 0x6D6D_6F63):
+                self = .kept  // auid euid ppid comm
+            case (4, 0x6863_7261), (7, 0x6C_6C61_6373_7973):
+                self = .positional  // arch syscall
+            default:
+                return nil
+            }
+        }
+    }
+}
