@@ -2,7 +2,7 @@
 /// (same node and serial as a BPF record) and of changes to audit itself (CONFIG_CHANGE,
 /// auditd's DAEMON_END/ABORT/RESUME; kept with the BPF records), drops everything else (or, in pass-through mode
 /// for `--no-prefilter`, hands everything else on at once), and hands libauparse each BPF
-/// event only once the event is complete, ending with an EOE record.
+/// event only once the event is complete, ending with a PROCTITLE or an EOE record.
 ///
 /// Why the filter decides when an event is complete, not libauparse: the kernel stamps every
 /// record of a syscall with the syscall's *entry* time, and other processes' records arrive
@@ -21,7 +21,7 @@
 ///
 /// libauparse appends a record by walking its event's list from the head, so an event is
 /// handed on in parts of at most `maximumBPFRecordsPerPart` BPF records, each with the
-/// event's SYSCALL/PROCTITLE context and an EOE; records of an event other than BPF,
+/// event's SYSCALL/PROCTITLE context (and an EOE when it has no PROCTITLE); records of an event other than BPF,
 /// SYSCALL and PROCTITLE beyond `maximumContextRecords` are dropped (counted). Everything
 /// is bounded: the look-back arenas, `maximumOpenEvents`, `maximumOpenBytes` and
 /// `maximumEventBytes` (beyond them the oldest event is completed early, counted).
@@ -56,8 +56,10 @@ public struct BPFRecordFilter: Sendable {
     var passedThroughCounts: [UInt64: Int] = [:]
     var scratch: [UInt8] = []
 
-    /// Records passed on, and records kept from libauparse for good (counted when the look-back
-    /// gives them up, or at end of input: the count never goes back); EOE records the filter added.
+    /// Records passed on (an event's own EOE counts as passed: libauparse gets an EOE written by
+    /// the filter, or none after a PROCTITLE), and records kept from libauparse for good
+    /// (counted when the look-back gives them up, or at end of input: the count never goes
+    /// back); EOE records the filter added to events that had none.
     public internal(set) var passedRecords: UInt64 = 0
     public internal(set) var droppedRecords: UInt64 = 0
     public internal(set) var addedEOERecords: UInt64 = 0
@@ -256,7 +258,7 @@ public struct BPFRecordFilter: Sendable {
 
     private mutating func release(_ id: UInt64, pass: Pass) {
         events.markComplete(id)
-        if !events[id].hasOwnEOE { addedEOERecords += 1 }
+        if !events[id].hasOwnEOE, !events[id].endsWithProcessTitle { addedEOERecords += 1 }
         let parts = events[id].partCount(maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart)
         for part in 0..<parts {
             events.render(id, part: part, maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart, into: &scratch)

@@ -27,8 +27,10 @@ struct EventKey: Hashable, Sendable {
 }
 
 /// One BPF event being assembled, its records sorted for libauparse: BPF records first, then
-/// the SYSCALL and other context records, PROCTITLE last (libauparse completes an event
-/// whose last record is a PROCTITLE), and an EOE.
+/// the SYSCALL and other context records, PROCTITLE last, and an EOE only when there is no
+/// PROCTITLE. libauparse completes an event at once when its last record is a PROCTITLE (an
+/// EOE after it would open an event of its own, parsed and thrown away: a quarter of the
+/// records of a BPF-dense stream).
 struct OpenEvent: Sendable {
     /// Its id in `OpenEvents`; `OpenEvents.unknownID` in a free slot.
     var id: UInt64
@@ -61,8 +63,11 @@ struct OpenEvent: Sendable {
         max(1, (bpfRecordCount + maximumBPFRecordsPerPart - 1) / maximumBPFRecordsPerPart)
     }
 
+    /// Whether the event's parts end with a PROCTITLE record, which completes them (no EOE).
+    var endsWithProcessTitle: Bool { !proctitleLines.isEmpty }
+
     /// Part `part` of the event's lines for libauparse: its share of the BPF records, the
-    /// whole context and an EOE.
+    /// whole context and, unless a PROCTITLE ends it, an EOE.
     func render(part: Int, maximumBPFRecordsPerPart: Int, into out: inout [UInt8]) {
         out.reserveCapacity(out.count + byteCount + 64 + (key.node?.count ?? 0))
         if bpfRecordCount > maximumBPFRecordsPerPart {
@@ -73,7 +78,10 @@ struct OpenEvent: Sendable {
             out += bpfLines
         }
         out += contextLines
-        out += proctitleLines
+        if endsWithProcessTitle {
+            out += proctitleLines
+            return
+        }
         if let node = key.node {
             Self.append("node=", to: &out)
             out += node
