@@ -16,8 +16,11 @@ struct BPFEventExtractor {
     /// `recent`: recent loaders' decoded strings, reused when the event repeats them.
     mutating func extract(recent: inout RepeatedFieldValues) -> [BPFEvent] {
         guard auparse_first_record(au) > 0 else { return [] }
-        var records: [(operation: BPFOperation, programID: UInt32)] = []
-        var syscall: SyscallFields?
+        // The first BPF record apart: nearly every event has one, and no array for it.
+        var first: (operation: BPFOperation, programID: UInt32)?
+        var more: [(operation: BPFOperation, programID: UInt32)] = []
+        var syscall = SyscallFields()
+        var hasSyscall = false
         var title: [UInt8]?
         var changes: [(AuditChange.Kind, [(name: String, value: String)])] = []
         repeat {
@@ -25,23 +28,35 @@ struct BPFEventExtractor {
             if let kind = Self.auditChangeKind(type) { changes.append((kind, recordFields())) }
             switch type {
             case auditBPFRecordType:
-                if let record = bpfRecord() { records.append(record) } else { malformedRecords += 1 }
+                if let record = bpfRecord() {
+                    if first == nil { first = record } else { more.append(record) }
+                } else {
+                    malformedRecords += 1
+                }
             case auditSyscallRecordType:
-                if syscall == nil { syscall = syscallContext(recent: &recent) }
+                if !hasSyscall {
+                    hasSyscall = true
+                    readSyscallContext(into: &syscall, recent: &recent)
+                }
             case auditProctitleRecordType:
                 if title == nil { title = commandLine(recent: &recent) }
             default:
                 break
             }
         } while auparse_next_record(au) > 0
-        let process = syscall.map { recent.context($0, commandLine: title) }
-        guard !records.isEmpty || !changes.isEmpty, let stamp = auparse_get_timestamp(au)?.pointee else { return [] }
+        let process = hasSyscall ? recent.context(syscall, commandLine: title) : nil
+        guard first != nil || !changes.isEmpty, let stamp = auparse_get_timestamp(au)?.pointee else { return [] }
         let timestamp = AuditTimestamp(seconds: UInt64(max(0, stamp.sec)), milliseconds: UInt32(stamp.milli), serial: UInt64(stamp.serial))
         let node = stamp.host.map { String(cString: $0) }
-        auditChanges = changes.map { AuditChange(kind: $0.0, node: node, timestamp: timestamp, fields: $0.1, process: process) }
-        return records.map {
-            BPFEvent(operation: $0.operation, programID: $0.programID, node: node, timestamp: timestamp, process: process)
+        if !changes.isEmpty {
+            auditChanges = changes.map { AuditChange(kind: $0.0, node: node, timestamp: timestamp, fields: $0.1, process: process) }
         }
+        guard let first else { return [] }
+        var events = [BPFEvent(operation: first.operation, programID: first.programID, node: node, timestamp: timestamp, process: process)]
+        for record in more {
+            events.append(BPFEvent(operation: record.operation, programID: record.programID, node: node, timestamp: timestamp, process: process))
+        }
+        return events
     }
 
     /// CONFIG_CHANGE (1305), DAEMON_END (1201), DAEMON_ABORT (1202), DAEMON_RESUME (1206). A switch,
@@ -100,10 +115,10 @@ struct BPFEventExtractor {
     }
 
     /// The SYSCALL record's fields, in one pass over them (they join the command line in a
-    /// `ProcessContext` once the event is read).
-    private func syscallContext(recent: inout RepeatedFieldValues) -> SyscallFields {
-        var fields = SyscallFields()
-        guard auparse_first_field(au) > 0 else { return fields }
+    /// `ProcessContext` once the event is read). Filled in place: copies of the fields'
+    /// optional arrays cost retains and releases on every event.
+    private func readSyscallContext(into fields: inout SyscallFields, recent: inout RepeatedFieldValues) {
+        guard auparse_first_field(au) > 0 else { return }
         repeat {
             guard let namePointer = auparse_get_field_name(au), let name = AuditFieldName(cString: namePointer),
                   let valuePointer = auparse_get_field_str(au)
@@ -127,7 +142,6 @@ struct BPFEventExtractor {
             default: break
             }
         } while auparse_next_field(au) > 0
-        return fields
     }
 
     /// A field value of libauparse (NUL-terminated, valid until the next call) as bytes.

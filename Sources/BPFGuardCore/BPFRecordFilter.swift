@@ -258,8 +258,8 @@ public struct BPFRecordFilter: Sendable {
 
     private mutating func release(_ id: UInt64, pass: Pass) {
         events.markComplete(id)
-        if !events[id].hasOwnEOE, !events[id].endsWithProcessTitle { addedEOERecords += 1 }
-        let parts = events[id].partCount(maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart)
+        if !events.hasOwnEOE(id), !events.endsWithProcessTitle(id) { addedEOERecords += 1 }
+        let parts = events.partCount(id, maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart)
         for part in 0..<parts {
             events.render(id, part: part, maximumBPFRecordsPerPart: Self.maximumBPFRecordsPerPart, into: &scratch)
             scratch.withUnsafeBufferPointer { pass($0, parts > 1) }

@@ -115,7 +115,7 @@ struct OpenEvent: Sendable {
         contextLines.removeAll(keepingCapacity: keep)
         proctitleLines.removeAll(keepingCapacity: keep)
         loads.removeAll(keepingCapacity: keep && loads.capacity <= 64)
-        waiters.removeAll()
+        if !waiters.isEmpty { waiters.removeAll() }
         bpfRecordCount = 0
         contextRecordCount = 0
         complete = false
@@ -165,6 +165,9 @@ struct OpenEvents: Sendable {
     private var head = 0
     private var incompleteBySerial: [UInt64: Incomplete] = [:]
     private(set) var incompleteCount = 0
+    /// The event opened last: the records that follow a BPF record are nearly always its
+    /// own, and they find it here without hashing (checked: it may have completed since).
+    private var lastOpened = OpenEvents.unknownID
     private var loadsByProgram: [LoadKey: UInt64] = [:]
     private var openings: UInt32 = 0
     private(set) var count = 0
@@ -184,6 +187,7 @@ struct OpenEvents: Sendable {
     }
 
     func incompleteID(for key: EventKey) -> UInt64? {
+        guard incompleteCount > 0 else { return nil }
         switch incompleteBySerial[key.serial] {
         case nil: return nil
         case .one(let id)?: return self[id].key == key ? id : nil
@@ -195,6 +199,13 @@ struct OpenEvents: Sendable {
     /// serial (most records of other events end there), and no key built unless several
     /// events share the serial.
     func incompleteID(serial: UInt64, seconds: UInt64, node: Range<Int>?, of line: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        // No open event, no lookup (most records of ordinary traffic).
+        guard incompleteCount > 0 else { return nil }
+        let last = Self.slot(of: lastOpened)
+        if last < slots.count, slots[last].id == lastOpened, !slots[last].complete, slots[last].key.serial == serial,
+           slots[last].key.seconds == seconds, slots[last].key.hasNode(node, of: line) {
+            return lastOpened
+        }
         switch incompleteBySerial[serial] {
         case nil:
             return nil
@@ -225,10 +236,12 @@ struct OpenEvents: Sendable {
         count += 1
         order.append(id)
         incompleteCount += 1
-        // Taken out and put back, so that a dictionary of several is changed in place.
-        switch incompleteBySerial.removeValue(forKey: key.serial) {
+        lastOpened = id
+        // One lookup when the serial is new (nearly always); a dictionary of several is
+        // changed in place.
+        switch incompleteBySerial.updateValue(.one(id), forKey: key.serial) {
         case nil:
-            incompleteBySerial[key.serial] = .one(id)
+            break
         case .one(let other)?:
             incompleteBySerial[key.serial] = .several([self[other].key: other, key: id])
         case .several(var ids)?:
@@ -265,9 +278,18 @@ struct OpenEvents: Sendable {
 
     mutating func markOwnEOE(_ id: UInt64) { slots[Self.slot(of: id)].hasOwnEOE = true }
 
+    /// Whether the event had an EOE of its own; whether its parts end with a PROCTITLE; in how
+    /// many parts it goes (read in its slot: no copy of the event).
+    func hasOwnEOE(_ id: UInt64) -> Bool { slots[Self.slot(of: id)].hasOwnEOE }
+    func endsWithProcessTitle(_ id: UInt64) -> Bool { slots[Self.slot(of: id)].endsWithProcessTitle }
+    func partCount(_ id: UInt64, maximumBPFRecordsPerPart: Int) -> Int {
+        slots[Self.slot(of: id)].partCount(maximumBPFRecordsPerPart: maximumBPFRecordsPerPart)
+    }
+
     /// `OpenEvent.render` of the event, in its slot.
     func render(_ id: UInt64, part: Int, maximumBPFRecordsPerPart: Int, into out: inout [UInt8]) {
-        slots[Self.slot(of: id)].render(part: part, maximumBPFRecordsPerPart: maximumBPFRecordsPerPart, into: &out)
+        // Through the buffer: `slots[i].render` copied the whole event (its five arrays) first.
+        slots.withUnsafeBufferPointer { $0[Self.slot(of: id)].render(part: part, maximumBPFRecordsPerPart: maximumBPFRecordsPerPart, into: &out) }
     }
 
     /// No more records join the event.
