@@ -16,6 +16,12 @@ struct FoldKey: Hashable, Sendable {
         digest = Self.hash(of: alert, keys: keys)
     }
 
+    /// A key with given values and hash (tests: keys whose hashes collide).
+    init(values: [FieldValue?], digest: Int) {
+        self.values = values
+        self.digest = digest
+    }
+
     /// The hash of the key `init(alert, keys:)` would build, without building it.
     static func hash(of alert: Alert, keys: [AlertKey]) -> Int {
         var hasher = Hasher()
