@@ -46,7 +46,7 @@ public struct AlertFolder: Sendable {
     private var keys: [AlertKey]
     /// `fold=` of the rules that have one, by line.
     private var ruleWindows: [Int: UInt64]
-    private var groups: [FoldKey: Group] = [:]
+    private var groups = FoldGroups<Group>()
     private var closings = FoldWindowQueue()
     private var cap: AlertRateCap
     private var opened: UInt64 = 0
@@ -97,11 +97,12 @@ public struct AlertFolder: Sendable {
             pass(.single(alert), at: time, into: &output)
             return
         }
-        let key = FoldKey(alert, keys: keys)
-        // One lookup, and the group changed in place (a group holds an alert: copying it
-        // out and back per alert was a large part of a flood's cost).
-        if let index = groups.index(forKey: key) {
-            if groups.values[index].take(alert, burst: burst) {
+        // One lookup without building the alert's key, and the group changed in place (a
+        // group holds an alert: copying it out and back per alert was a large part of a
+        // flood's cost).
+        let hash = FoldKey.hash(of: alert, keys: keys)
+        if let slot = groups.slot(of: alert, keys: keys, hash: hash) {
+            if groups[slot].take(alert, burst: burst) {
                 pass(.single(alert), at: time, into: &output)
             } else {
                 statistics.folded &+= 1
@@ -112,7 +113,8 @@ public struct AlertFolder: Sendable {
             close(earliest.key, at: now ?? time, into: &output)
         }
         opened &+= 1
-        groups[key] = Group(sent: 1)
+        let key = FoldKey(alert, keys: keys)
+        groups.insert(Group(sent: 1), for: key)
         closings.push(FoldWindowQueue.Entry(end: saturatingSum(time, alertWindow), sequence: opened, key: key))
         pass(.single(alert), at: time, into: &output)
     }
@@ -158,7 +160,7 @@ public struct AlertFolder: Sendable {
 
     /// Ends one key's window: its summary leaves, when alerts were folded.
     private mutating func close(_ key: FoldKey, at time: UInt64, into output: inout [OutgoingAlert]) {
-        guard let group = groups.removeValue(forKey: key), let folded = group.folded else { return }
+        guard let group = groups.remove(key), let folded = group.folded else { return }
         pass(.repeated(folded), at: time, into: &output)
     }
 

@@ -7,6 +7,8 @@ public final class CompiledSet: Hashable, Sendable {
     /// The members as compiled, in file order.
     public let members: [ValuePattern]
     private let literals: Set<HashedBytes>
+    /// `lengthBit` of every literal.
+    private let literalLengths: UInt64
     private let numbers: Set<UInt64>
     /// Globs with a `*`, ranges wider than one value, `?` and operations: tested in turn.
     private let others: [ValuePattern]
@@ -23,6 +25,7 @@ public final class CompiledSet: Hashable, Sendable {
             }
         }
         self.literals = literals
+        self.literalLengths = literals.reduce(0) { $0 | Self.lengthBit($1.bytes.count) }
         self.numbers = numbers
         self.others = others
     }
@@ -30,13 +33,36 @@ public final class CompiledSet: Hashable, Sendable {
     /// Whether `value` (nil: unknown) is described by a member.
     public func contains(_ value: FieldValue?) -> Bool {
         switch value {
-        case .bytes(let bytes)?: if literals.contains(HashedBytes(bytes)) { return true }
-        case .list(let items)?: if items.contains(where: { literals.contains(HashedBytes($0)) }) { return true }
-        case .number(let number)?: if numbers.contains(number) { return true }
-        default: break
+        case nil: return contains(bytes: nil)
+        case .bytes(let bytes)?: return contains(bytes: bytes)
+        case .number(let number)?: return contains(number: number)
+        case .list(let items)?: if items.contains(where: { isLiteral($0) }) { return true }
+        case .operation?: break
         }
         return others.contains { $0.contains(value) }
     }
+
+    /// `contains(.bytes(bytes))` (nil: unknown) without building the value.
+    public func contains(bytes: [UInt8]?) -> Bool {
+        if let bytes, isLiteral(bytes) { return true }
+        return others.contains { $0.contains(bytes: bytes) }
+    }
+
+    /// `contains(.number(number))` (nil: unknown) without building the value.
+    public func contains(number: UInt64?) -> Bool {
+        if let number, numbers.contains(number) { return true }
+        return others.contains { $0.contains(number: number) }
+    }
+
+    /// Whether `bytes` is one of the literal members. A string of a length no literal has is
+    /// refused before its bytes are hashed: most executables tested against a set of
+    /// paths are not in it.
+    private func isLiteral(_ bytes: [UInt8]) -> Bool {
+        literalLengths & Self.lengthBit(bytes.count) != 0 && literals.contains(HashedBytes(bytes))
+    }
+
+    /// A bit per length up to 63; longer strings share the last bit.
+    private static func lengthBit(_ length: Int) -> UInt64 { 1 << UInt64(min(length, 63)) }
 
     public static func == (lhs: CompiledSet, rhs: CompiledSet) -> Bool {
         lhs === rhs || (lhs.name == rhs.name && lhs.members == rhs.members)

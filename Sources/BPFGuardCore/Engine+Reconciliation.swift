@@ -10,7 +10,7 @@ extension Engine {
         let event = BPFEvent(operation: .persist, programID: found.key.programID, node: found.key.node, timestamp: time)
         let subject = RuleSubject(event: event, loader: loaded.loader, lifetimeMilliseconds: found.lifetimeMilliseconds,
                                   program: loaded.program, identity: loaded.identity, holders: loaded.holders, facts: loaded.facts)
-        return alert(for: decide(subject), subject)
+        return alert(for: Outcome(subject: subject, decision: decide(subject)))
     }
 
     /// A program no LOAD record announced: its loader is unknown, so the loader fields hold
@@ -32,7 +32,7 @@ extension Engine {
                                           program: program, identity: .kernel),
                             for: key, alerted: decision.alert != nil)
         }
-        return alert(for: decision, subject)
+        return alert(for: Outcome(subject: subject, decision: decision))
     }
 }
 

@@ -58,7 +58,7 @@ public struct Engine: Sendable {
     /// nil when kernel lookups are off.
     public mutating func process(_ event: BPFEvent, enrichment: Enrichment? = nil) -> Alert? {
         let outcome = evaluate(event, enrichment: enrichment)
-        return alert(for: outcome.decision, outcome.subject)
+        return alert(for: outcome)
     }
 
     /// What the policy decided for one event, and the subject it decided on.
@@ -129,9 +129,12 @@ public struct Engine: Sendable {
         return decision
     }
 
-    mutating func alert(for decision: Decision, _ subject: RuleSubject) -> Alert? {
-        guard let (label, priority) = decision.alert else { return nil }
+    /// The alert of an outcome that raises one. Consumes it: its subject moves into the
+    /// alert rather than being copied (a subject is large, and nearly every event of a
+    /// flood raises an alert).
+    mutating func alert(for outcome: consuming Outcome) -> Alert? {
+        guard case .alert(let label, let priority) = outcome.decision.action else { return nil }
         statistics.alerts += 1
-        return Alert(label: label, priority: priority, subject: subject, rule: decision.rule)
+        return Alert(label: label, priority: priority, subject: outcome.subject, rule: outcome.decision.rule)
     }
 }

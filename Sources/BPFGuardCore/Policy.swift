@@ -92,7 +92,11 @@ public struct Decision: Hashable, Sendable {
 public struct Policy: Hashable, Sendable {
     public var path: String
     public var settings: PolicySettings
-    public var rules: [Rule]
+    public var rules: [Rule] {
+        didSet { matchers = rules.map(RuleMatcher.init) }
+    }
+    /// `rules` compiled for evaluation, by index.
+    private var matchers: [RuleMatcher]
     /// Names of the sets the file defines (for summaries).
     public var setNames: [String]
 
@@ -100,12 +104,13 @@ public struct Policy: Hashable, Sendable {
         self.path = path
         self.settings = settings
         self.rules = rules
+        self.matchers = rules.map(RuleMatcher.init)
         self.setNames = setNames
     }
 
     public func evaluate(_ subject: RuleSubject) -> Decision {
-        for (index, rule) in rules.enumerated() where rule.matches(subject) {
-            return Decision(action: rule.action, rule: .line(rule.line), ruleIndex: index)
+        for index in matchers.indices where matchers[index].matches(subject) {
+            return Decision(action: rules[index].action, rule: .line(rules[index].line), ruleIndex: index)
         }
         switch settings.defaultAction {
         case .allow:

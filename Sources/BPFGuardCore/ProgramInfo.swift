@@ -43,7 +43,9 @@ public struct ProgramInfo: Hashable, Sendable {
 public enum ProgramLookup: Hashable, Sendable {
     /// Lookups are off (`--replay` without `--lookup`, or `--no-lookup`).
     case notDone
-    case found(ProgramInfo)
+    /// Boxed (`indirect`): a lookup is copied with every subject, alert and table entry, and
+    /// an inline description made each copy of them a hundred bytes larger.
+    indirect case found(ProgramInfo)
     /// The program was already unloaded (short-lived).
     case gone
     /// The lookup failed (e.g. EPERM); the message says why.

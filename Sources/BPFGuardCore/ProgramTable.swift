@@ -201,10 +201,15 @@ public struct ProgramTable: Sendable {
         let entry = self[slot]
         guard entry.occupied else { return }
         slotByKey.removeValue(forKey: entry.key)
-        for reference in [entry.loader.tty, entry.loader.comm, entry.loader.exe, entry.loader.key, entry.loader.syscall,
-                          entry.loader.cmdline, entry.node, entry.facts.package] {
-            strings.release(reference)
-        }
+        // One call each (a loop over an array of them cost an allocation per release).
+        strings.release(entry.loader.tty)
+        strings.release(entry.loader.comm)
+        strings.release(entry.loader.exe)
+        strings.release(entry.loader.key)
+        strings.release(entry.loader.syscall)
+        strings.release(entry.loader.cmdline)
+        strings.release(entry.node)
+        strings.release(entry.facts.package)
         if entry.hasDescription { descriptions.removeValue(forKey: slot) }
         if entry.alerted { alertedCount -= 1 }
         self[slot] = Entry()
@@ -273,28 +278,29 @@ public struct ProgramTable: Sendable {
         var stored = StoredProcess()
         guard let process else { return stored }
         stored.present = 1 << 7
-        let numbers: [UInt32?] = [process.uid, process.auid, process.euid, process.gid, process.pid, process.ppid, process.ses]
-        for (bit, number) in numbers.enumerated() {
-            if let number {
-                stored.present |= 1 << UInt8(bit)
-                switch bit {
-                case 0: stored.uid = number
-                case 1: stored.auid = number
-                case 2: stored.euid = number
-                case 3: stored.gid = number
-                case 4: stored.pid = number
-                case 5: stored.ppid = number
-                default: stored.ses = number
-                }
-            }
-        }
-        stored.tty = strings.retain(process.tty)
-        stored.comm = strings.retain(process.comm)
-        stored.exe = strings.retain(process.exe)
-        stored.key = strings.retain(process.key)
-        stored.syscall = strings.retain(process.syscall)
-        stored.cmdline = strings.retain(process.cmdline)
+        // One field at a time (an array of the seven numbers cost an allocation per LOAD).
+        stored.uid = Self.number(process.uid, bit: 0, into: &stored.present)
+        stored.auid = Self.number(process.auid, bit: 1, into: &stored.present)
+        stored.euid = Self.number(process.euid, bit: 2, into: &stored.present)
+        stored.gid = Self.number(process.gid, bit: 3, into: &stored.present)
+        stored.pid = Self.number(process.pid, bit: 4, into: &stored.present)
+        stored.ppid = Self.number(process.ppid, bit: 5, into: &stored.present)
+        stored.ses = Self.number(process.ses, bit: 6, into: &stored.present)
+        let strings = process.strings
+        stored.tty = self.strings.retain(strings.tty)
+        stored.comm = self.strings.retain(strings.comm)
+        stored.exe = self.strings.retain(strings.exe)
+        stored.key = self.strings.retain(strings.key)
+        stored.syscall = self.strings.retain(strings.syscall)
+        stored.cmdline = self.strings.retain(strings.cmdline)
         return stored
+    }
+
+    /// A number field as stored: its value (0 when absent) and its bit in `present`.
+    private static func number(_ value: UInt32?, bit: UInt8, into present: inout UInt8) -> UInt32 {
+        guard let value else { return 0 }
+        present |= 1 << bit
+        return value
     }
 
     private func process(_ stored: StoredProcess) -> ProcessContext? {

@@ -83,6 +83,43 @@ public struct RuleSubject: Sendable {
         }
     }
 
+    /// A loader number field's value (`uid` … `ses`), read in place for `Condition.matches`.
+    func loaderNumber(_ field: RuleField) -> UInt32? {
+        guard let loader else { return nil }
+        switch field {
+        case .uid: return loader.uid
+        case .auid: return loader.auid
+        case .euid: return loader.euid
+        case .gid: return loader.gid
+        case .pid: return loader.pid
+        case .ppid: return loader.ppid
+        case .ses: return loader.ses
+        default: return nil
+        }
+    }
+
+    /// Whether `loaderBytes` reads the field.
+    static func isLoaderString(_ field: RuleField) -> Bool {
+        switch field {
+        case .tty, .comm, .exe, .key, .syscall, .cmdline: true
+        default: false
+        }
+    }
+
+    /// A loader string field's value (`tty` … `cmdline`), read in place for `Condition.matches`.
+    func loaderBytes(_ field: RuleField) -> [UInt8]? {
+        guard let strings = loader?.strings else { return nil }
+        switch field {
+        case .tty: return strings.tty
+        case .comm: return strings.comm
+        case .exe: return strings.exe
+        case .key: return strings.key
+        case .syscall: return strings.syscall
+        case .cmdline: return strings.cmdline
+        default: return nil
+        }
+    }
+
     private func number(_ value: UInt32?) -> FieldValue? { value.map { .number(UInt64($0)) } }
     private func bytes(_ value: [UInt8]?) -> FieldValue? { value.map { .bytes($0) } }
     /// A fact's word; `?` is unknown.

@@ -4,9 +4,12 @@ import BPFGuardCore
 /// lets out goes to the output. Live, it also closes windows by the clock when input is
 /// quiet, so that a summary never waits for the next alert.
 final class AlertFoldingStage {
-    private(set) var folder: AlertFolder
+    /// The folder and its pending lines: unchecked exclusivity, since they are reached only
+    /// from the input thread and neither the folder (pure Core) nor the output calls back
+    /// into this stage; a dynamic check per access was a measurable part of each alert's cost.
+    @exclusivity(unchecked) private(set) var folder: AlertFolder
     private let output: AlertOutput
-    private var pending: [OutgoingAlert] = []
+    @exclusivity(unchecked) private var pending: [OutgoingAlert] = []
     /// The folder's event time and the monotonic clock when it last moved forward: event
     /// time is taken to run on with the clock from there, after a grace for events that
     /// arrive late (events without EOE wait in the pre-filter). Deriving it from the records
