@@ -41,7 +41,9 @@ public struct BPFRecordFilter: Sendable {
     public var liveWaitMilliseconds: UInt64 = 2000
     /// How many records may arrive after a replayed BPF event without EOE before it is
     /// complete (a replayed log has no arrival clock: records stand in for time).
-    public var replayWaitRecords: UInt64 = 20_000
+    public var replayWaitRecords: UInt64 = 20_000 {
+        didSet { arrivalDeadline = 0 }
+    }
 
     let orderedRelease: Bool
     let passThrough: Bool
@@ -52,6 +54,9 @@ public struct BPFRecordFilter: Sendable {
     var events = OpenEvents()
     /// Records taken so far (the replay arrival clock).
     var arrivals: UInt64 = 0
+    /// Replayed logs: no incomplete event's wait ends before this arrival (the oldest one's
+    /// may end later when it has completed since: then the next look sets it again).
+    var arrivalDeadline = UInt64.max
     /// Pass-through mode: records handed on per recent (serial) of non-BPF events.
     var passedThroughCounts: [UInt64: Int] = [:]
     var scratch: [UInt8] = []
@@ -127,6 +132,7 @@ public struct BPFRecordFilter: Sendable {
             } else {
                 makeRoom(for: line.count, pass: pass)
                 id = events.open(key: key, timestamp: timestamp, openedAt: now(), arrival: arrivals)
+                arrivalDeadline = min(arrivalDeadline, arrivals.addingSaturated(replayWaitRecords))
                 for kept in lookBack.take(serial: key.serial, seconds: key.seconds, node: key.node) {
                     kept.withUnsafeBufferPointer { line in
                         let (type, bodyStart) = Self.recordType(ofLine: line)
@@ -213,6 +219,7 @@ public struct BPFRecordFilter: Sendable {
             let key = events[id].key, timestamp = events[id].timestamp, openedAt = events[id].openedAt
             complete(id, pass: pass)
             let next = events.open(key: key, timestamp: timestamp, openedAt: openedAt, arrival: arrivals)
+            arrivalDeadline = min(arrivalDeadline, arrivals.addingSaturated(replayWaitRecords))
             events.append(line, type: type, to: next, trimmingFrom: trimsSyscallRecords ? bodyStart : nil)
             return
         }
@@ -232,8 +239,14 @@ public struct BPFRecordFilter: Sendable {
 
     /// Replayed logs: events that waited `replayWaitRecords` arrivals are complete.
     private mutating func completeByArrival(pass: Pass) {
-        guard orderedRelease else { return }
-        while let id = events.oldestIncomplete(), events[id].openedArrival.addingSaturated(replayWaitRecords) <= arrivals {
+        guard orderedRelease, arrivals >= arrivalDeadline else { return }
+        arrivalDeadline = .max
+        while let id = events.oldestIncomplete() {
+            let deadline = events[id].openedArrival.addingSaturated(replayWaitRecords)
+            guard deadline <= arrivals else {
+                arrivalDeadline = deadline
+                return
+            }
             complete(id, pass: pass)
         }
     }

@@ -68,28 +68,29 @@ struct OpenEvent: Sendable {
 
     /// Part `part` of the event's lines for libauparse: its share of the BPF records, the
     /// whole context and, unless a PROCTITLE ends it, an EOE.
-    func render(part: Int, maximumBPFRecordsPerPart: Int, into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + byteCount + 64 + (key.node?.count ?? 0))
-        if bpfRecordCount > maximumBPFRecordsPerPart {
-            let start = Self.offset(ofLine: part * maximumBPFRecordsPerPart, in: bpfLines, from: 0)
-            let end = Self.offset(ofLine: maximumBPFRecordsPerPart, in: bpfLines, from: start)
-            out += bpfLines[start..<end]
+    /// (Read through a pointer to the event in its slot: no copy of it.)
+    static func render(_ event: UnsafePointer<OpenEvent>, part: Int, maximumBPFRecordsPerPart: Int, into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + event.pointee.byteCount + 64 + (event.pointee.key.node?.count ?? 0))
+        if event.pointee.bpfRecordCount > maximumBPFRecordsPerPart {
+            let start = offset(ofLine: part * maximumBPFRecordsPerPart, in: event.pointee.bpfLines, from: 0)
+            let end = offset(ofLine: maximumBPFRecordsPerPart, in: event.pointee.bpfLines, from: start)
+            out += event.pointee.bpfLines[start..<end]
         } else {
-            out += bpfLines
+            out += event.pointee.bpfLines
         }
-        out += contextLines
-        if endsWithProcessTitle {
-            out += proctitleLines
+        out += event.pointee.contextLines
+        if event.pointee.endsWithProcessTitle {
+            out += event.pointee.proctitleLines
             return
         }
-        if let node = key.node {
-            Self.append("node=", to: &out)
+        if let node = event.pointee.key.node {
+            append("node=", to: &out)
             out += node
             out.append(UInt8(ascii: " "))
         }
-        Self.append("type=EOE msg=audit(", to: &out)
-        timestamp.appendText(to: &out)
-        Self.append("):\n", to: &out)
+        append("type=EOE msg=audit(", to: &out)
+        event.pointee.timestamp.appendText(to: &out)
+        append("):\n", to: &out)
     }
 
     private static func append(_ literal: StaticString, to out: inout [UInt8]) {
@@ -111,10 +112,17 @@ struct OpenEvent: Sendable {
     mutating func clear(keepingBuffers: Bool) {
         let keep = keepingBuffers && bpfLines.capacity <= Self.keptBufferBytes && contextLines.capacity <= Self.keptBufferBytes
             && proctitleLines.capacity <= Self.keptBufferBytes
-        bpfLines.removeAll(keepingCapacity: keep)
-        contextLines.removeAll(keepingCapacity: keep)
-        proctitleLines.removeAll(keepingCapacity: keep)
-        loads.removeAll(keepingCapacity: keep && loads.capacity <= 64)
+        if keep {
+            // Only what holds something (each call checks the buffer's uniqueness).
+            if !bpfLines.isEmpty { bpfLines.removeAll(keepingCapacity: true) }
+            if !contextLines.isEmpty { contextLines.removeAll(keepingCapacity: true) }
+            if !proctitleLines.isEmpty { proctitleLines.removeAll(keepingCapacity: true) }
+        } else {
+            bpfLines = []
+            contextLines = []
+            proctitleLines = []
+        }
+        if !loads.isEmpty { loads.removeAll(keepingCapacity: keep && loads.capacity <= 64) }
         if !waiters.isEmpty { waiters.removeAll() }
         bpfRecordCount = 0
         contextRecordCount = 0
@@ -168,7 +176,16 @@ struct OpenEvents: Sendable {
     /// The event opened last: the records that follow a BPF record are nearly always its
     /// own, and they find it here without hashing (checked: it may have completed since).
     private var lastOpened = OpenEvents.unknownID
+    /// The open events' LOADs by program, kept only while many events or loads are open:
+    /// below that, an UNLOAD looks through the open events' loads (nearly always one event
+    /// with one load), and a flood of loads pays no hashing for an index it never reads.
     private var loadsByProgram: [LoadKey: UInt64] = [:]
+    private var loadsIndexed = false
+    /// prog-ids noted in the open events.
+    private var openLoadCount = 0
+    /// Beyond these, `loadsByProgram` is kept (a look through the open events stays cheap).
+    private static let eventsLookedThrough = 8
+    private static let loadsLookedThrough = 64
     private var openings: UInt32 = 0
     private(set) var count = 0
     private(set) var byteCount = 0
@@ -235,6 +252,7 @@ struct OpenEvents: Sendable {
         }
         count += 1
         order.append(id)
+        if !loadsIndexed, count > Self.eventsLookedThrough { indexLoads() }
         incompleteCount += 1
         lastOpened = id
         // One lookup when the serial is new (nearly always); a dictionary of several is
@@ -288,8 +306,10 @@ struct OpenEvents: Sendable {
 
     /// `OpenEvent.render` of the event, in its slot.
     func render(_ id: UInt64, part: Int, maximumBPFRecordsPerPart: Int, into out: inout [UInt8]) {
-        // Through the buffer: `slots[i].render` copied the whole event (its five arrays) first.
-        slots.withUnsafeBufferPointer { $0[Self.slot(of: id)].render(part: part, maximumBPFRecordsPerPart: maximumBPFRecordsPerPart, into: &out) }
+        // In place: `slots[i].render(…)` copied the whole event (its five arrays) first.
+        slots.withUnsafeBufferPointer { buffer in
+            OpenEvent.render(buffer.baseAddress! + Self.slot(of: id), part: part, maximumBPFRecordsPerPart: maximumBPFRecordsPerPart, into: &out)
+        }
     }
 
     /// No more records join the event.
@@ -313,13 +333,35 @@ struct OpenEvents: Sendable {
     }
 
     mutating func noteLoad(of programID: UInt32, node: [UInt8]?, in id: UInt64) {
-        loadsByProgram[LoadKey(node: node, programID: programID)] = id
         slots[Self.slot(of: id)].loads.append(programID)
+        openLoadCount += 1
+        if loadsIndexed {
+            loadsByProgram[LoadKey(node: node, programID: programID)] = id
+        } else if openLoadCount > Self.loadsLookedThrough {
+            indexLoads()
+        }
     }
 
-    /// The open event that loads `programID` on `node`, if any.
+    /// The open event that loads `programID` on `node`, if any (the latest noted one).
     func openLoad(of programID: UInt32, node: [UInt8]?) -> UInt64? {
-        loadsByProgram.isEmpty ? nil : loadsByProgram[LoadKey(node: node, programID: programID)]
+        if loadsIndexed { return loadsByProgram[LoadKey(node: node, programID: programID)] }
+        guard openLoadCount > 0 else { return nil }
+        var index = order.count
+        while index > head {
+            index -= 1
+            let id = order[index], slot = Self.slot(of: id)
+            if contains(id), slots[slot].loads.contains(programID), slots[slot].key.node == node { return id }
+        }
+        return nil
+    }
+
+    /// Starts keeping `loadsByProgram`, from the open events' loads in arrival order.
+    private mutating func indexLoads() {
+        loadsIndexed = true
+        for id in order[head...] where contains(id) {
+            let slot = Self.slot(of: id)
+            for programID in slots[slot].loads { loadsByProgram[LoadKey(node: slots[slot].key.node, programID: programID)] = id }
+        }
     }
 
     mutating func makeWait(_ id: UInt64, for load: UInt64) {
@@ -363,13 +405,20 @@ struct OpenEvents: Sendable {
         markComplete(id)
         let slot = Self.slot(of: id)
         byteCount -= slots[slot].byteCount
-        for index in slots[slot].loads.indices {
-            let key = LoadKey(node: slots[slot].key.node, programID: slots[slot].loads[index])
-            if let position = loadsByProgram.index(forKey: key), loadsByProgram.values[position] == id {
-                loadsByProgram.remove(at: position)
+        openLoadCount -= slots[slot].loads.count
+        if loadsIndexed {
+            for index in slots[slot].loads.indices {
+                let key = LoadKey(node: slots[slot].key.node, programID: slots[slot].loads[index])
+                if let position = loadsByProgram.index(forKey: key), loadsByProgram.values[position] == id {
+                    loadsByProgram.remove(at: position)
+                }
             }
         }
         count -= 1
+        if loadsIndexed, count <= Self.eventsLookedThrough, openLoadCount <= Self.loadsLookedThrough {
+            loadsByProgram.removeAll()
+            loadsIndexed = false
+        }
         slots[slot].id = Self.unknownID
         slots[slot].clear(keepingBuffers: slot < Self.slotsKeepingBuffers)
         freeSlots.append(slot)

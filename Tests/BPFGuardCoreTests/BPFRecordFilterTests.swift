@@ -139,6 +139,35 @@ import Testing
         #expect(run.passed == [Self.bpf(1, 78), Self.eoe(1), Self.bpf(2, 78, "UNLOAD"), Self.syscall(2), Self.eoe(2)])
     }
 
+    /// The open LOADs are found by looking through the open events while few are open, and
+    /// through an index once many events or loads are: an UNLOAD waits for its LOAD either way,
+    /// and only for it.
+    @Test(arguments: [1, 30, 200])
+    func anUnloadFindsItsLoadAmongManyOpenEvents(_ openLoads: Int) {
+        let run = Run(live: true)
+        // `openLoads` LOAD events without their SYSCALL records yet (one with two programs).
+        for serial in 1...openLoads { run.feed(Self.bpf(serial, 1000 + serial), now: 0) }
+        run.feed(Self.bpf(1, 5000), now: 0)
+        let target = (openLoads + 1) / 2
+        run.feed([Self.bpf(9000, 1000 + target, "UNLOAD"), Self.syscall(9000), Self.eoe(9000)].joined(separator: "\n"), now: 1)
+        run.feed([Self.bpf(9001, 5000, "UNLOAD"), Self.syscall(9001), Self.eoe(9001)].joined(separator: "\n"), now: 1)
+        run.feed([Self.bpf(9002, 77, "UNLOAD"), Self.syscall(9002), Self.eoe(9002)].joined(separator: "\n"), now: 1)
+        #expect(run.passed == [Self.bpf(9002, 77, "UNLOAD"), Self.syscall(9002), Self.eoe(9002)], "an UNLOAD of no open LOAD goes at once")
+        run.feed([Self.syscall(target), Self.eoe(target)].joined(separator: "\n"), now: 2)
+        #expect(Array(run.passed.suffix(6)) == [Self.bpf(target, 1000 + target), Self.syscall(target), Self.eoe(target),
+                                               Self.bpf(9000, 1000 + target, "UNLOAD"), Self.syscall(9000), Self.eoe(9000)] || target == 1,
+                "the UNLOAD follows its LOAD (\(openLoads) open)")
+        run.feed([Self.syscall(1), Self.eoe(1)].joined(separator: "\n"), now: 3)
+        #expect(run.passed.suffix(3) == [Self.bpf(9001, 5000, "UNLOAD"), Self.syscall(9001), Self.eoe(9001)],
+                "the second program of event 1 is found too (\(openLoads) open)")
+        run.tick(5000)
+        #expect(!run.filter.hasOpenEvents)
+        // Every record once: the three UNLOAD events, event 1 (two BPF records, SYSCALL, EOE),
+        // the target's event, and the other LOADs completed by the clock with an EOE added.
+        let others = openLoads - (target == 1 ? 1 : 2)
+        #expect(run.passed.count == 9 + 4 + (target == 1 ? 0 : 3) + 2 * others)
+    }
+
     /// libauparse appends records by walking the event from its start: a large event is
     /// handed on in parts, each with the context, so that every BPF record keeps its loader.
     @Test func aLargeEventIsHandedOnInPartsWithItsContext() {
