@@ -52,6 +52,25 @@ enum ByteSearch {
         return nil
     }
 
+    /// Whether `a` and `b` hold the same bytes: eight at a time (a generic comparison went
+    /// byte by byte, through the collection protocols).
+    static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.baseAddress == b.baseAddress { return true }
+        var index = 0
+        while index &+ 8 <= a.count {
+            if a.loadUnaligned(fromByteOffset: index, as: UInt64.self) != b.loadUnaligned(fromByteOffset: index, as: UInt64.self) {
+                return false
+            }
+            index &+= 8
+        }
+        while index < a.count {
+            if a[index] != b[index] { return false }
+            index &+= 1
+        }
+        return true
+    }
+
     /// Whether `buffer[offset...]` starts with `literal` (an ASCII literal: compared as bytes).
     @inline(__always)
     static func matches(_ literal: StaticString, in buffer: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {

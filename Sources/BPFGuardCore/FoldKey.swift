@@ -80,10 +80,10 @@ private enum FieldReading {
         case .text(let text?):
             guard case .bytes(let bytes)? = stored, bytes.count == text.utf8.count else { return false }
             var text = text
-            return text.withUTF8 { utf8 in bytes.withUnsafeBufferPointer { $0.elementsEqual(utf8) } }
+            return text.withUTF8 { utf8 in bytes.withUnsafeBytes { ByteSearch.equal($0, UnsafeRawBufferPointer(utf8)) } }
         case .bytes(let own?):
             guard case .bytes(let bytes)? = stored else { return false }
-            return bytes == own
+            return bytes.withUnsafeBytes { stored in own.withUnsafeBytes { ByteSearch.equal(stored, $0) } }
         case .value(let value): return stored == value
         }
     }

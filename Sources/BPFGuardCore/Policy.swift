@@ -109,7 +109,10 @@ public struct Policy: Hashable, Sendable {
     }
 
     public func evaluate(_ subject: RuleSubject) -> Decision {
-        for index in matchers.indices where matchers[index].matches(subject) {
+        // Borrowed in place: `matchers[index]` copied each matcher out (a retain and a release
+        // per rule tested, for every event).
+        let matched = matchers.withUnsafeBufferPointer { matchers in matchers.indices.first { matchers[$0].matches(subject) } }
+        if let index = matched {
             return Decision(action: rules[index].action, rule: .line(rules[index].line), ruleIndex: index)
         }
         switch settings.defaultAction {

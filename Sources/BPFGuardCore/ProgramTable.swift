@@ -91,7 +91,7 @@ public struct ProgramTable: Sendable {
     private static let chunkSize = 4096
     private var chunks: [[Entry]] = []
     private var freeSlots: [UInt32] = []
-    private var slotByKey: [UInt64: UInt32] = [:]
+    private var slotByKey = ProgramKeyIndex()
     private var strings = ByteStringPool()
     /// Kernel descriptions (found, gone, failed) by slot; absent for `.notDone`.
     private var descriptions: [UInt32: ProgramLookup] = [:]
@@ -130,7 +130,6 @@ public struct ProgramTable: Sendable {
     public mutating func insert(_ program: LoadedProgram, for key: ProgramKey, alerted: Bool = false) {
         let node = strings.retain(key.node.map { Array($0.utf8) })
         let packedKey = Self.packed(node, key.programID)
-        if let existing = slotByKey[packedKey] { release(slot: existing) }
         nextGeneration &+= 1
         var entry = Entry()
         entry.key = packedKey
@@ -150,7 +149,9 @@ public struct ProgramTable: Sendable {
             descriptions[slot] = program.program
         }
         self[slot] = entry
-        slotByKey[packedKey] = slot
+        // One probe of the key index: the program a second LOAD of the key replaces comes
+        // back from the update (a lookup, then an insert, cost two probes of a large table).
+        if let replaced = slotByKey.updateValue(slot, forKey: packedKey) { release(slot: replaced, keepingKey: true) }
         if alerted {
             alertedOrder.items.append((slot, nextGeneration))
             alertedCount += 1
@@ -197,10 +198,11 @@ public struct ProgramTable: Sendable {
         return UInt32((chunks.count - 1) * Self.chunkSize + chunks[chunks.count - 1].count - 1)
     }
 
-    private mutating func release(slot: UInt32) {
+    /// `keepingKey`: the key's index entry already names another slot (a replacing LOAD).
+    private mutating func release(slot: UInt32, keepingKey: Bool = false) {
         let entry = self[slot]
         guard entry.occupied else { return }
-        slotByKey.removeValue(forKey: entry.key)
+        if !keepingKey { slotByKey.removeValue(forKey: entry.key) }
         // One call each (a loop over an array of them cost an allocation per release).
         strings.release(entry.loader.tty)
         strings.release(entry.loader.comm)

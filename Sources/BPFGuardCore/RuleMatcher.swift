@@ -22,7 +22,11 @@ struct RuleMatcher: Hashable, Sendable {
     /// `Rule.matches`.
     func matches(_ subject: RuleSubject) -> Bool {
         if let operation, subject.event.operation != operation { return false }
-        for condition in tests where !condition.matches(subject) { return false }
-        return true
+        // Borrowed in place: iterating the array copied each condition out (a retain and a
+        // release of its pattern per condition tested).
+        return tests.withUnsafeBufferPointer { conditions in
+            for index in conditions.indices where !conditions[index].matches(subject) { return false }
+            return true
+        }
     }
 }

@@ -1,0 +1,112 @@
+/// The program table's index from a packed key (node reference, prog-id) to the slot of its
+/// entry: open addressing with linear probing, each key beside its slot.
+///
+/// Why not a `Dictionary`: at the table's bound (65,536 programs by default) the index is
+/// far larger than the caches, and a flood of loads touches it twice per LOAD (the insert,
+/// which also finds the program it replaces, and the eviction of the oldest). Swift's
+/// dictionary keeps its keys and its values in separate arrays, so each of those missed the
+/// cache two or three times; here an operation reads one 16-byte bucket and, rarely, its
+/// neighbours on the same cache line. On the BPF-dense benchmark the table's size alone cost
+/// a tenth of the plugin's time (issue 10, section 3).
+///
+/// A bucket is chosen by the standard library's hash of the key, seeded per process, so
+/// input cannot choose prog-ids that collide; the hash is kept in the bucket, so that growing
+/// and deleting never hash again. At most half the buckets are used, and deletion shifts
+/// the following entries back (no tombstones: lookups never slow down with churn).
+struct ProgramKeyIndex: Sendable {
+    private struct Bucket: Sendable {
+        var key: UInt64 = 0
+        var slot: UInt32 = 0
+        /// The key's hash with the top bit set; 0: an empty bucket.
+        var tag: UInt32 = 0
+    }
+
+    private var buckets = [Bucket](repeating: Bucket(), count: ProgramKeyIndex.initialBuckets)
+    private var mask = ProgramKeyIndex.initialBuckets - 1
+    private(set) var count = 0
+
+    private static let initialBuckets = 64
+    private static let usedBit: UInt32 = 0x8000_0000
+
+    private static func tag(of key: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: key.hashValue) | usedBit
+    }
+
+    private func home(_ tag: UInt32) -> Int { Int(tag & ~Self.usedBit) & mask }
+
+    /// The slot of `key`, if it is indexed.
+    subscript(key: UInt64) -> UInt32? {
+        let tag = Self.tag(of: key)
+        var index = home(tag)
+        while buckets[index].tag != 0 {
+            if buckets[index].tag == tag, buckets[index].key == key { return buckets[index].slot }
+            index = (index &+ 1) & mask
+        }
+        return nil
+    }
+
+    /// Indexes `key` at `slot`; returns the slot it had before, if any.
+    mutating func updateValue(_ slot: UInt32, forKey key: UInt64) -> UInt32? {
+        if (count &+ 1) &* 2 > buckets.count { grow() }
+        let tag = Self.tag(of: key)
+        var index = home(tag)
+        while buckets[index].tag != 0 {
+            if buckets[index].tag == tag, buckets[index].key == key {
+                let previous = buckets[index].slot
+                buckets[index].slot = slot
+                return previous
+            }
+            index = (index &+ 1) & mask
+        }
+        buckets[index] = Bucket(key: key, slot: slot, tag: tag)
+        count &+= 1
+        return nil
+    }
+
+    /// Forgets `key`; returns its slot, if it was indexed.
+    @discardableResult
+    mutating func removeValue(forKey key: UInt64) -> UInt32? {
+        let tag = Self.tag(of: key)
+        var index = home(tag)
+        while buckets[index].tag != 0 {
+            if buckets[index].tag == tag, buckets[index].key == key {
+                let slot = buckets[index].slot
+                closeHole(at: index)
+                count &-= 1
+                return slot
+            }
+            index = (index &+ 1) & mask
+        }
+        return nil
+    }
+
+    /// Empties bucket `hole`, moving back each following entry of the run whose probe
+    /// started at or before the hole (it would no longer be found past an empty bucket).
+    private mutating func closeHole(at start: Int) {
+        var hole = start
+        var next = (start &+ 1) & mask
+        while buckets[next].tag != 0 {
+            let wanted = home(buckets[next].tag)
+            // Stays when its home lies cyclically in (hole, next].
+            let stays = hole <= next ? (hole < wanted && wanted <= next) : (hole < wanted || wanted <= next)
+            if !stays {
+                buckets[hole] = buckets[next]
+                hole = next
+            }
+            next = (next &+ 1) & mask
+        }
+        buckets[hole] = Bucket()
+    }
+
+    /// Twice the buckets, every entry placed again by its kept hash.
+    private mutating func grow() {
+        let old = buckets
+        buckets = [Bucket](repeating: Bucket(), count: old.count &* 2)
+        mask = buckets.count &- 1
+        for bucket in old where bucket.tag != 0 {
+            var index = home(bucket.tag)
+            while buckets[index].tag != 0 { index = (index &+ 1) & mask }
+            buckets[index] = bucket
+        }
+    }
+}
