@@ -9,10 +9,14 @@
 /// neighbours on the same cache line. On the BPF-dense benchmark the table's size alone cost
 /// a tenth of the plugin's time (issue 10, section 3).
 ///
-/// A bucket is chosen by the standard library's hash of the key, seeded per process, so
-/// input cannot choose prog-ids that collide; the hash is kept in the bucket, so that growing
-/// and deleting never hash again. At most half the buckets are used, and deletion shifts
-/// the following entries back (no tombstones: lookups never slow down with churn).
+/// The kernel numbers programs in sequence, so a flood loads ids N, N+1, N+2… and evicts the
+/// ids loaded 65,536 earlier in the same order. The keys of a run of 16 ids (the key without
+/// its four low bits) are placed by the standard library's hash, seeded per process, so that
+/// input cannot choose keys that collide beyond a run; within a run the low bits follow on
+/// (`home = hash(key >> 4) + key & 15`), so that consecutive ids share cache lines. The
+/// bucket's place is kept in it, so that growing and deleting never hash again. At most half
+/// the buckets are used, and deletion shifts the following entries back (no tombstones:
+/// lookups never slow down with churn).
 struct ProgramKeyIndex: Sendable {
     private struct Bucket: Sendable {
         var key: UInt64 = 0
@@ -28,8 +32,12 @@ struct ProgramKeyIndex: Sendable {
     private static let initialBuckets = 64
     private static let usedBit: UInt32 = 0x8000_0000
 
+    /// Ids of one run of consecutive keys placed side by side.
+    private static let runBits: UInt64 = 4
+
     private static func tag(of key: UInt64) -> UInt32 {
-        UInt32(truncatingIfNeeded: key.hashValue) | usedBit
+        let run = UInt32(truncatingIfNeeded: (key >> runBits).hashValue)
+        return (run &+ UInt32(truncatingIfNeeded: key & ((1 << runBits) - 1))) | usedBit
     }
 
     private func home(_ tag: UInt32) -> Int { Int(tag & ~Self.usedBit) & mask }

@@ -20,9 +20,13 @@ final class AlertFoldingStage {
     /// the clock at most about a second after its end.
     static let lateArrivalGraceMilliseconds: UInt64 = 500
 
-    init(policy: Policy, output: AlertOutput) {
+    /// Live input: windows also close by the clock (a replay reads no clock).
+    private let live: Bool
+
+    init(policy: Policy, output: AlertOutput, live: Bool) {
         self.folder = AlertFolder(policy: policy)
         self.output = output
+        self.live = live
     }
 
     var statistics: AlertFolder.Statistics { folder.statistics }
@@ -31,7 +35,7 @@ final class AlertFoldingStage {
     func take(_ alert: Alert) {
         let before = folder.now
         folder.take(alert, into: &pending)
-        if let now = folder.now, now != before { anchor = (now, Clock.monotonicMilliseconds()) }
+        if live, let now = folder.now, now != before { anchor = (now, Clock.monotonicMilliseconds()) }
         emitPending()
     }
 

@@ -41,7 +41,7 @@ final class InputPipeline {
         }
         self.live = live
         self.output = output
-        self.folding = AlertFoldingStage(policy: policy, output: output)
+        self.folding = AlertFoldingStage(policy: policy, output: output, live: live)
         self.diagnostics = diagnostics
         let clock: (() -> UInt64)? = live ? { Clock.monotonicMilliseconds() } : nil
         self.stream = try AuditEventStream(
