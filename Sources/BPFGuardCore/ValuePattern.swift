@@ -1,5 +1,7 @@
 /// The right-hand side of a condition, compiled for the field it tests.
-public indirect enum ValuePattern: Hashable, Sendable {
+/// Not `indirect`: no case holds a pattern, and boxing every payload cost a retain and a
+/// release per condition tested.
+public enum ValuePattern: Hashable, Sendable {
     /// `?`: the event does not carry the field.
     case unknown
     case operation(BPFOperation)
