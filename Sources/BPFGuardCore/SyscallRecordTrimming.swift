@@ -16,8 +16,9 @@
 /// - after them, a field is kept whole, in order, when its name (libauparse drops one leading
 ///   `(`) is one of the eleven; other fields go, and so do words without `=` or with an empty
 ///   value, which libauparse skips in a SYSCALL record anyway;
-/// - the ENRICHED part goes: libauparse interprets `syscall` from its own tables (it uses the
-///   record's interpretations only for names the plugin does not ask it to interpret).
+/// - of the ENRICHED part only the word libauparse interprets `syscall` by is kept (the first
+///   named `syscall` in any case; none in a socket address's `SADDR=` part): libauparse takes
+///   an interpretation from the record when it has one, and from its own tables otherwise.
 /// A record this cannot vouch for is kept whole: a NUL byte (libauparse's strings end there),
 /// a `msg=` word in the body (libauparse reads those in two ways), fewer than six counted
 /// fields, or an `arch` or `syscall` after them (libauparse also reads the machine and the
@@ -99,7 +100,39 @@ public enum SyscallRecordTrimming {
                 break
             }
         }
-        return counted >= fieldsKeptInPlace ? written : nil
+        guard counted >= fieldsKeptInPlace else { return nil }
+        if end < count, let token = syscallInterpretation(record, from: end &+ 1, to: count) {
+            record[written] = 0x1D
+            (record + (written &+ 1)).update(from: record + token.lowerBound, count: token.count)
+            written &+= 1 &+ token.count
+        }
+        return written
+    }
+
+    /// The word of the ENRICHED part that libauparse interprets `syscall` by: the first whose
+    /// name is `syscall` in any case (libauparse lowercases the names), unless the part is a
+    /// socket address (`SADDR=…`, read apart). Up to a NUL, where libauparse's string ends.
+    private static func syscallInterpretation(_ record: UnsafeMutablePointer<UInt8>, from start: Int, to count: Int) -> Range<Int>? {
+        // Read only as far as the word (it is near the start), stopping at a NUL.
+        if count &- start >= 6, ByteSearch.matches("SADDR=", in: UnsafeBufferPointer(start: record, count: count), at: start) { return nil }
+        var position = start
+        while position < count, record[position] != 0 {
+            if record[position] == UInt8(ascii: " ") {
+                position &+= 1
+                continue
+            }
+            let word = position
+            while position < count, record[position] != UInt8(ascii: " "), record[position] != 0 { position &+= 1 }
+            if position &- word > 7, record[word &+ 7] == UInt8(ascii: "="), isSyscallName(record + word) { return word..<position }
+        }
+        return nil
+    }
+
+    /// `syscall` in any case (ASCII: the plugin runs in the C locale).
+    private static func isSyscallName(_ name: UnsafeMutablePointer<UInt8>) -> Bool {
+        let expected: StaticString = "syscall"
+        for index in 0..<7 where name[index] | 0x20 != expected.utf8Start[index] { return false }
+        return true
     }
 
     /// What becomes of a field after the first six, by its name.

@@ -83,6 +83,9 @@ import BPFGuardCore
             "arch=c000003e syscall=321 success=yes exit=3 a0=5 a1=7f a2=0 uid=3 comm=6120622063 exe=2F746D702F612062 key=6B31016B32",
             "arch=c000003e syscall=3 success=yes exit=0 a0=5 a1=0 a2=0 a3=0 items=0 ppid=1 pid=9 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"e\" exe=\"/e\" key=\"bpf\"",
             "arch=c000003e  syscall=321 success=yes exit=3 a0=5 a1=7f a2= junk (uid=4 (comm=\"f\" exe=\"/f\"\u{1D}ARCH=x86_64 SYSCALL=bpf UID=\"x\"",
+            // The fuzzer's finding: the ENRICHED part's syscall is not the table's.
+            "arch=c000003e syscall=3 success=yes exit=0 a0=3 a1=7f a2=80 a3=2 items=0=\"busy\"\u{1D}ARCH=x86_64 SYSCALL=openat AUID= ppid=228\"root\"",
+            "arch=c000003e syscall=3 success=yes exit=0 a0=3 a1=7f a2=80 uid=0\u{1D}ARCH=x86_64 SYSCALL=unknown-syscall(3) AUID=\"unset\"",
         ]
         var text = ""
         for (index, body) in bodies.enumerated() {
@@ -99,5 +102,7 @@ import BPFGuardCore
         #expect(whole.events.first?.process?.syscall.map { String(decoding: $0, as: UTF8.self) } == "socketcall(connect)")
         #expect(whole.events.dropFirst().first?.process?.syscall.map { String(decoding: $0, as: UTF8.self) } == "bpf")
         #expect(whole.events.dropFirst().first?.process?.uid == 7)
+        #expect(whole.events.dropLast().last?.process?.syscall.map { String(decoding: $0, as: UTF8.self) } == "openat",
+                "the record's own interpretation is read")
     }
 }

@@ -31,7 +31,19 @@ import Testing
     @Test func aCapturedRecordKeepsItsFirstSixFieldsAndTheFieldsTheExtractorReads() {
         #expect(Self.trimmed(Self.captured) == "type=SYSCALL msg=audit(1795943317.871:42306): arch=c000003e syscall=321 success=yes exit=3 a0=5 "
             + "a1=7ffe52e77170 ppid=22860 pid=22968 auid=4294967295 uid=0 gid=0 euid=0 tty=(none) ses=4294967295 comm=\"bpftool\" "
-            + "exe=\"/usr/sbin/bpftool\" key=(null)")
+            + "exe=\"/usr/sbin/bpftool\" key=(null)\u{1D}SYSCALL=bpf")
+    }
+
+    /// libauparse interprets `syscall` by the ENRICHED part when it names one (the first, in any
+    /// case), so that word stays; a socket address's part has none.
+    @Test func theInterpretationOfTheSyscallStays() {
+        let fields = "type=SYSCALL msg=audit(1.002:3): arch=c000003e syscall=3 success=yes exit=0 a0=3 a1=7f a2=0 uid=0"
+        let kept = "type=SYSCALL msg=audit(1.002:3): arch=c000003e syscall=3 success=yes exit=0 a0=3 a1=7f uid=0"
+        #expect(Self.trimmed(fields + "\u{1D}ARCH=x86_64  SysCall=openat SYSCALL=read UID=\"root\"") == kept + "\u{1D}SysCall=openat")
+        #expect(Self.trimmed(fields + "\u{1D}ARCH=x86_64 SYSCALLS=x UID=\"root\"") == kept)
+        #expect(Self.trimmed(fields + "\u{1D}SADDR={ fam=inet } SYSCALL=read") == kept)
+        #expect(Self.trimmed(fields + "\u{1D}ARCH=x86_64 SYSCALL=") == kept + "\u{1D}SYSCALL=")
+        #expect(Self.trimmed(fields + "\u{1D}ARCH=x86_64\u{0} SYSCALL=read") == kept, "libauparse's string ends at the NUL")
     }
 
     @Test func theNodePrefixAndRunsOfSpacesAreKeptAsLibauparseSplitsThem() {
