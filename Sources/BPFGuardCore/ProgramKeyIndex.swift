@@ -14,9 +14,11 @@
 /// its four low bits) are placed by the standard library's hash, seeded per process, so that
 /// input cannot choose keys that collide beyond a run; within a run the low bits follow on
 /// (`home = hash(key >> 4) + key & 15`), so that consecutive ids share cache lines. The
-/// bucket's place is kept in it, so that growing and deleting never hash again. At most half
-/// the buckets are used, and deletion shifts the following entries back (no tombstones:
-/// lookups never slow down with churn).
+/// bucket's place is kept in it, so that growing and deleting never hash again. At most three
+/// quarters of the buckets are used, as in Swift's dictionary (the default bound of 65,536
+/// programs, plus the one inserted before the oldest is evicted, fills half of 131,072
+/// buckets: 2 MiB), and deletion shifts the following entries back (no tombstones: lookups
+/// never slow down with churn).
 struct ProgramKeyIndex: Sendable {
     private struct Bucket: Sendable {
         var key: UInt64 = 0
@@ -55,7 +57,7 @@ struct ProgramKeyIndex: Sendable {
 
     /// Indexes `key` at `slot`; returns the slot it had before, if any.
     mutating func updateValue(_ slot: UInt32, forKey key: UInt64) -> UInt32? {
-        if (count &+ 1) &* 2 > buckets.count { grow() }
+        if (count &+ 1) &* 4 > buckets.count &* 3 { grow() }
         let tag = Self.tag(of: key)
         var index = home(tag)
         while buckets[index].tag != 0 {
