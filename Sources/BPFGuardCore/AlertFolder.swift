@@ -47,6 +47,7 @@ public struct AlertFolder: Sendable {
     /// `fold=` of the rules that have one, by line.
     private var ruleWindows: [Int: UInt64]
     private var groups = FoldGroups<Group>()
+    private var memo = FoldGroupMemo()
     private var closings = FoldWindowQueue()
     private var cap: AlertRateCap
     private var opened: UInt64 = 0
@@ -100,8 +101,16 @@ public struct AlertFolder: Sendable {
         // One lookup without building the alert's key, and the group changed in place (a
         // group holds an alert: copying it out and back per alert was a large part of a
         // flood's cost).
-        let hash = FoldKey.hash(of: alert, keys: keys)
-        if let slot = groups.slot(of: alert, keys: keys, hash: hash) {
+        // The group of a recent alert with the very same key values first (`FoldGroupMemo`).
+        let readings = keys.map { FieldReading($0, in: alert) }
+        var found: Int32?
+        if let recent = memo.group(for: readings), groups.holds(recent.slot, generation: recent.generation) {
+            found = recent.slot
+        } else if let slot = groups.slot(of: alert, keys: keys, hash: FoldKey.hash(of: alert, keys: keys)) {
+            found = slot
+            memo.remember(readings, slot: slot, generation: groups.generation(of: slot))
+        }
+        if let slot = found {
             if groups[slot].take(alert, burst: burst) {
                 pass(.single(alert), at: time, into: &output)
             } else {
@@ -114,7 +123,8 @@ public struct AlertFolder: Sendable {
         }
         opened &+= 1
         let key = FoldKey(alert, keys: keys)
-        groups.insert(Group(sent: 1), for: key)
+        let slot = groups.insert(Group(sent: 1), for: key)
+        memo.remember(readings, slot: slot, generation: groups.generation(of: slot))
         closings.push(FoldWindowQueue.Entry(end: saturatingSum(time, alertWindow), sequence: opened, key: key))
         pass(.single(alert), at: time, into: &output)
     }

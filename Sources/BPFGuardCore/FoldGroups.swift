@@ -11,6 +11,8 @@ struct FoldGroups<Group: Sendable>: Sendable {
     private var groups: [Group?] = []
     /// By slot: the next slot of the same hash; -1: none.
     private var next: [Int32] = []
+    /// By slot: how many groups it has held (a remembered slot is checked against it).
+    private var generations: [UInt32] = []
     private var freeSlots: [Int32] = []
     private(set) var count = 0
 
@@ -26,14 +28,23 @@ struct FoldGroups<Group: Sendable>: Sendable {
         return nil
     }
 
+    /// The generation of the group in `slot`.
+    func generation(of slot: Int32) -> UInt32 { generations[Int(slot)] }
+
+    /// Whether `slot` still holds the group it held at `generation`.
+    func holds(_ slot: Int32, generation: UInt32) -> Bool {
+        Int(slot) < keys.count && keys[Int(slot)] != nil && generations[Int(slot)] == generation
+    }
+
     /// The group in `slot` (from `slot(of:keys:hash:)`), changed in place.
     subscript(slot: Int32) -> Group {
         get { groups[Int(slot)]! }
         _modify { yield &groups[Int(slot)]! }
     }
 
-    /// Adds a group for a key no group has.
-    mutating func insert(_ group: Group, for key: FoldKey) {
+    /// Adds a group for a key no group has; returns its slot.
+    @discardableResult
+    mutating func insert(_ group: Group, for key: FoldKey) -> Int32 {
         let following = heads[key.digest] ?? -1
         let slot: Int32
         if let free = freeSlots.popLast() {
@@ -41,14 +52,17 @@ struct FoldGroups<Group: Sendable>: Sendable {
             keys[Int(slot)] = key
             groups[Int(slot)] = group
             next[Int(slot)] = following
+            generations[Int(slot)] &+= 1
         } else {
             slot = Int32(keys.count)
             keys.append(key)
             groups.append(group)
             next.append(following)
+            generations.append(0)
         }
         heads[key.digest] = slot
         count += 1
+        return slot
     }
 
     /// Removes and returns the group of `key`.

@@ -48,7 +48,7 @@ struct FoldKey: Hashable, Sendable {
 /// One fold key's value in an alert as it is stored there: a string (the label, the node,
 /// the program type) stands for `.bytes` of its UTF-8 without that array being made, and a
 /// loader string is the loader's own array.
-private enum FieldReading {
+enum FieldReading {
     case text(String?)
     case bytes([UInt8]?)
     case value(FieldValue?)

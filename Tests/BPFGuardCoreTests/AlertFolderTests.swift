@@ -43,6 +43,35 @@ import Testing
         }
     }
 
+    /// Alerts whose loader strings are the very same arrays (as the extractor hands them out)
+    /// find their group again without hashing (`FoldGroupMemo`); a group's slot reused by
+    /// another key after its window closed is not taken for the old one.
+    @Test func alertsSharingTheirLoaderStringsFoldIntoTheirOwnGroups() throws {
+        var folder = try Self.folder()
+        let loaderA = process(exe: "/opt/a"), loaderB = process(exe: "/opt/b"), loaderC = process(exe: "/opt/c")
+        func alert(_ id: UInt32, at milliseconds: UInt64, _ loader: ProcessContext) -> Alert {
+            let time = stamp(milliseconds / 1000, UInt32(milliseconds % 1000), serial: UInt64(id))
+            return Alert(label: "unknown-exe", priority: .warning, subject: RuleSubject(event: load(id, at: time), loader: loader), rule: .line(3))
+        }
+        // A's window opens first, B's 30 s later; once A's has closed (B's still open), C's
+        // window takes A's freed slot, and then A alerts again: its remembered slot is C's now.
+        var alerts: [Alert] = []
+        for index in 0..<8 { alerts.append(alert(UInt32(index), at: 1_000_000 + UInt64(index), loaderA)) }
+        for index in 0..<8 { alerts.append(alert(UInt32(100 + index), at: 1_030_000 + UInt64(index), loaderB)) }
+        for index in 0..<3 { alerts.append(alert(UInt32(200 + index), at: 1_061_000 + UInt64(index), loaderC)) }
+        for index in 0..<3 { alerts.append(alert(UInt32(300 + index), at: 1_062_000 + UInt64(index), loaderA)) }
+        for index in 0..<2 { alerts.append(alert(UInt32(400 + index), at: 1_063_000 + UInt64(index), loaderC)) }
+        let output = Self.run(&folder, alerts)
+        func represented(_ exe: String) -> UInt64 {
+            output.filter { $0.line.contains("exe=\"\(exe)\"") }.map(Self.represented).reduce(0, +)
+        }
+        #expect(represented("/opt/a") == 11)
+        #expect(represented("/opt/b") == 8)
+        #expect(represented("/opt/c") == 5)
+        let singlesOfA = output.filter { if case .single = $0, $0.line.contains("exe=\"/opt/a\"") { true } else { false } }.count
+        #expect(singlesOfA == 5 + 3, "A's second window is its own: its 3 alerts leave at once")
+    }
+
     @Test func burstLeavesAtOnceAndTheRestIsOneSummary() throws {
         var folder = try Self.folder()
         let alerts = (0..<12).map { Self.alert(UInt32(100 + $0), at: 1_000_000 + UInt64($0) * 100) }
