@@ -116,9 +116,9 @@ def add_dense_stream(add, res, env, by_variant):
     if env.get("compare_plugin"):
         add("The compared build: `%s` (%s)." % (env.get("compare_plugin"), env.get("compare_version", "?")))
     add("")
-    add("`--walk-fields` asks libauparse for what the plugin's extractor asks for (every field of the BPF, SYSCALL and"
-        " PROCTITLE records, the syscall interpreted) and does nothing else: the floor under the plugin's CPU. The rest"
-        " of the plugin's time is its own Swift work (see \"Where the time goes\" below when present).")
+    add("`--walk-fields` asks libauparse for every field of the BPF, SYSCALL and PROCTITLE records, the syscall"
+        " interpreted, and does nothing else. The plugin asks it for less: its pre-filter hands libauparse each SYSCALL"
+        " record cut to the fields it reads, and no EOE after a PROCTITLE (see \"Where the time goes\" below when present).")
     add("")
     add("Counts: baseline `%s`; field walk `%s`; plugin, replay `%s`; plugin, standard input `%s`%s." % (
         read_text(os.path.join(res, "dense-baseline.summary")), read_text(os.path.join(res, "dense-field-walk.summary")),
