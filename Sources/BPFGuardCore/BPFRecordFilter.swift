@@ -304,6 +304,19 @@ public struct BPFRecordFilter: Sendable {
     /// `prog-id=N` and `op=` (or the never-released `event=`) of a BPF record, if readable.
     static func program(in line: UnsafeBufferPointer<UInt8>, _ header: AuditRecordHeader) -> (BPFOperation, UInt32)? {
         let body = UnsafeBufferPointer(rebasing: line[header.bodyStart...])
+        // The kernel's form, ` prog-id=N op=OP`, read in order: both are the first occurrences
+        // the search below would find (the prog-id's digits hold no space).
+        if ByteSearch.matches(" prog-id=", in: body, at: 0) {
+            var end = 9
+            while end < body.count, body[end] != UInt8(ascii: " "), body[end] != 0x1D { end &+= 1 }
+            if ByteSearch.matches(" op=", in: body, at: end), let id = programID(UnsafeBufferPointer(rebasing: body[9..<end])) {
+                var opEnd = end &+ 4
+                while opEnd < body.count, body[opEnd] != UInt8(ascii: " "), body[opEnd] != 0x1D { opEnd &+= 1 }
+                if let operation = BPFOperation(recordBytes: UnsafeBufferPointer(rebasing: body[(end &+ 4)..<opEnd])) {
+                    return (operation, id)
+                }
+            }
+        }
         guard let id = value(of: " prog-id=", in: body).flatMap(programID),
               let opText = value(of: " op=", in: body) ?? value(of: " event=", in: body),
               let operation = BPFOperation(recordBytes: opText)
