@@ -52,6 +52,15 @@ enum ByteSearch {
         return nil
     }
 
+    /// The index (0–7) of the first byte of `word` (eight bytes, the first in its low byte)
+    /// that is `a`, `b` or `c`, or nil: the test of `firstIndex(ofAny:)` on one word.
+    @inline(__always)
+    static func firstMarkedByte(in word: UInt64, _ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int? {
+        let wordA = word ^ (ones &* UInt64(a)), wordB = word ^ (ones &* UInt64(b)), wordC = word ^ (ones &* UInt64(c))
+        let found = (((wordA &- ones) & ~wordA) | ((wordB &- ones) & ~wordB) | ((wordC &- ones) & ~wordC)) & highBits
+        return found == 0 ? nil : found.trailingZeroBitCount / 8
+    }
+
     /// Whether `a` and `b` hold the same bytes: eight at a time (a generic comparison went
     /// byte by byte, through the collection protocols).
     static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {

@@ -62,18 +62,36 @@ public enum SyscallRecordTrimming {
         var counted = 0
         var position = bodyStart
         var written = 0
+        // Kept words separated by single spaces are moved together (a kernel record keeps
+        // `ppid` to `euid`, then `tty` to `exe`, in runs): `run` is the span not yet moved.
+        var run = 0..<0
         while position < end {
             // One word: up to the next space (runs of spaces separate nothing), its name up to
-            // its first `=`; both found eight bytes at a time. A NUL anywhere keeps the record whole.
+            // its first `=`. A NUL anywhere keeps the record whole.
             if record[position] == space {
                 position &+= 1
                 continue
             }
             let start = position
-            position = ByteSearch.firstIndex(ofAny: equalsSign, space, 0, in: body, from: position) ?? end
+            let equals: Int
+            if counted >= fieldsKeptInPlace, start &+ 8 <= end {
+                // After the sixth field only kept names matter, and none is longer than seven
+                // bytes: the name's end is looked for in the word's first eight bytes at once.
+                let window = UnsafeRawPointer(record + start).loadUnaligned(as: UInt64.self)
+                let mark = ByteSearch.firstMarkedByte(in: UInt64(littleEndian: window), equalsSign, space, 0)
+                guard let mark else {
+                    // A longer name: dropped whatever follows; only a NUL in it matters.
+                    position = ByteSearch.firstIndex(ofAny: space, space, 0, in: body, from: start &+ 8) ?? end
+                    if position < end, record[position] == 0 { return nil }
+                    continue
+                }
+                position = start &+ mark
+            } else {
+                position = ByteSearch.firstIndex(ofAny: equalsSign, space, 0, in: body, from: position) ?? end
+            }
             if position < end, record[position] == 0 { return nil }
             guard position < end, record[position] == equalsSign else { continue }
-            let equals = position
+            equals = position
             position = ByteSearch.firstIndex(ofAny: space, space, 0, in: body, from: position &+ 1) ?? end
             if position < end, record[position] == 0 { return nil }
             if equals == start &+ 3, record[start] == UInt8(ascii: "m"), record[start &+ 1] == UInt8(ascii: "s"),
@@ -89,11 +107,14 @@ public enum SyscallRecordTrimming {
                 continue
             }
             let nameStart = record[start] == UInt8(ascii: "(") ? start &+ 1 : start
-            switch KeptField(record + nameStart, count: equals &- nameStart) {
+            switch KeptField(record + nameStart, count: equals &- nameStart, readable: end &- nameStart) {
             case .kept?:
-                record[written] = space
-                (record + (written &+ 1)).update(from: record + start, count: position &- start)
-                written &+= 1 &+ position &- start
+                if !run.isEmpty, run.upperBound &+ 1 == start {
+                    run = run.lowerBound..<position
+                } else {
+                    written = move(run, in: record, to: written)
+                    run = start..<position
+                }
             case .positional?:
                 return nil
             case nil:
@@ -101,12 +122,23 @@ public enum SyscallRecordTrimming {
             }
         }
         guard counted >= fieldsKeptInPlace else { return nil }
+        written = move(run, in: record, to: written)
         if end < count, let token = syscallInterpretation(record, from: end &+ 1, to: count) {
             record[written] = 0x1D
             (record + (written &+ 1)).update(from: record + token.lowerBound, count: token.count)
             written &+= 1 &+ token.count
         }
         return written
+    }
+
+    /// Moves the kept words `run` (if any) to `written`, after a space; returns the new end of
+    /// what is written. The words only ever move towards the start (`written` is before them).
+    @inline(__always)
+    private static func move(_ run: Range<Int>, in record: UnsafeMutablePointer<UInt8>, to written: Int) -> Int {
+        guard !run.isEmpty else { return written }
+        record[written] = UInt8(ascii: " ")
+        (record + (written &+ 1)).update(from: record + run.lowerBound, count: run.count)
+        return written &+ 1 &+ run.count
     }
 
     /// The word of the ENRICHED part that libauparse interprets `syscall` by: the first whose
@@ -142,14 +174,20 @@ public enum SyscallRecordTrimming {
         /// `arch` or `syscall`: libauparse may read it by position (the record is kept whole).
         case positional
 
+        /// `readable`: how many bytes from `name` may be read (eight at once when there are).
         @inline(__always)
-        init?(_ name: UnsafePointer<UInt8>, count: Int) {
+        init?(_ name: UnsafePointer<UInt8>, count: Int, readable: Int) {
             guard count >= 3, count <= 7 else { return nil }
             var word: UInt64 = 0
-            var index = 0
-            while index < count {
-                word |= UInt64(name[index]) << UInt64(8 &* index)
-                index &+= 1
+            if readable >= 8 {
+                let window = UInt64(littleEndian: UnsafeRawPointer(name).loadUnaligned(as: UInt64.self))
+                word = window & ((1 &<< UInt64(8 &* count)) &- 1)
+            } else {
+                var index = 0
+                while index < count {
+                    word |= UInt64(name[index]) << UInt64(8 &* index)
+                    index &+= 1
+                }
             }
             switch (count, word) {
             case (3, 0x64_6975), (3, 0x64_6967), (3, 0x64_6970), (3, 0x73_6573), (3, 0x79_7474), (3, 0x65_7865), (3, 0x79_656B):

@@ -82,4 +82,23 @@ import Testing
         let line = "type=SYSCALL msg=audit(1.002:3):"
         #expect(Self.trimmed(line) == line)
     }
+    /// After the sixth field a word's name is found in its first eight bytes at once; longer
+    /// names, words near the end of the fields (fewer than eight bytes left) and kept words
+    /// that are not separated by exactly one space take the other ways, with the same result.
+    @Test func longNamesWordsNearTheEndAndRunsOfKeptWordsGiveTheSameFields() {
+        let head = "type=SYSCALL msg=audit(1.002:3): arch=c000003e syscall=321 success=yes exit=3 a0=5 a1=7f"
+        #expect(Self.trimmed(head + " averylongname=1 uid=0 gid=1  pid=2 x=1 ses=3 key=k") == head + " uid=0 gid=1 pid=2 ses=3 key=k")
+        #expect(Self.trimmed(head + " uid=0 tty=1") == head + " uid=0 tty=1")
+        #expect(Self.trimmed(head + " uid=0 tty=1\u{1D}SYSCALL=bpf") == head + " uid=0 tty=1\u{1D}SYSCALL=bpf")
+        #expect(Self.trimmed(head + " nameofnine=1 uid=0 a=") == head + " uid=0")
+        #expect(Self.trimmed(head + " uid=0 longword x=1") == head + " uid=0")
+        #expect(Self.trimmed(head + " uid= gid=0") == head + " gid=0", "an empty value is not a field")
+        let nulInLongName = head + " averylong\u{0}name=1 uid=0"
+        #expect(Self.trimmed(nulInLongName) == nulInLongName, "a NUL in a long name keeps the record whole")
+        let nulInValue = head + " averylongname=1\u{0} uid=0"
+        #expect(Self.trimmed(nulInValue) == nulInValue)
+        let nulInShortName = head + " su\u{0}d=1 uid=0"
+        #expect(Self.trimmed(nulInShortName) == nulInShortName)
+    }
 }
+
