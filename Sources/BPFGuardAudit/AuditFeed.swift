@@ -17,6 +17,9 @@ public final class AuditFeed {
     /// Receives each change to audit itself (CONFIG_CHANGE, DAEMON_END/ABORT/RESUME).
     public var onAuditChange: ((AuditChange) -> Void)?
     private var recentValues = RepeatedFieldValues()
+    /// The events of the event being handed on, reused from event to event (an array per
+    /// event was an allocation and a release per event of a BPF-dense stream).
+    private var events: [BPFEvent] = []
     /// BPF records that lacked a usable `prog-id` or `op` (skipped).
     public private(set) var malformedBPFRecords: UInt64 = 0
 
@@ -62,7 +65,8 @@ public final class AuditFeed {
 
     fileprivate func eventReady(_ au: OpaquePointer) {
         var extractor = BPFEventExtractor(au)
-        let events = extractor.extract(recent: &recentValues)
+        events.removeAll(keepingCapacity: true)
+        extractor.extract(recent: &recentValues, into: &events)
         malformedBPFRecords += extractor.malformedRecords
         for change in extractor.auditChanges { onAuditChange?(change) }
         onEvent(events)

@@ -13,9 +13,10 @@ struct BPFEventExtractor {
         self.au = au
     }
 
+    /// Appends the event's BPF loads and unloads to `events` (a buffer the caller reuses).
     /// `recent`: recent loaders' decoded strings, reused when the event repeats them.
-    mutating func extract(recent: inout RepeatedFieldValues) -> [BPFEvent] {
-        guard auparse_first_record(au) > 0 else { return [] }
+    mutating func extract(recent: inout RepeatedFieldValues, into events: inout [BPFEvent]) {
+        guard auparse_first_record(au) > 0 else { return }
         // The first BPF record apart: nearly every event has one, and no array for it.
         var first: (operation: BPFOperation, programID: UInt32)?
         var more: [(operation: BPFOperation, programID: UInt32)] = []
@@ -45,18 +46,17 @@ struct BPFEventExtractor {
             }
         } while auparse_next_record(au) > 0
         let process = hasSyscall ? recent.context(syscall, commandLine: title) : nil
-        guard first != nil || !changes.isEmpty, let stamp = auparse_get_timestamp(au)?.pointee else { return [] }
+        guard first != nil || !changes.isEmpty, let stamp = auparse_get_timestamp(au)?.pointee else { return }
         let timestamp = AuditTimestamp(seconds: UInt64(max(0, stamp.sec)), milliseconds: UInt32(stamp.milli), serial: UInt64(stamp.serial))
         let node = stamp.host.map { String(cString: $0) }
         if !changes.isEmpty {
             auditChanges = changes.map { AuditChange(kind: $0.0, node: node, timestamp: timestamp, fields: $0.1, process: process) }
         }
-        guard let first else { return [] }
-        var events = [BPFEvent(operation: first.operation, programID: first.programID, node: node, timestamp: timestamp, process: process)]
+        guard let first else { return }
+        events.append(BPFEvent(operation: first.operation, programID: first.programID, node: node, timestamp: timestamp, process: process))
         for record in more {
             events.append(BPFEvent(operation: record.operation, programID: record.programID, node: node, timestamp: timestamp, process: process))
         }
-        return events
     }
 
     /// CONFIG_CHANGE (1305), DAEMON_END (1201), DAEMON_ABORT (1202), DAEMON_RESUME (1206). A switch,

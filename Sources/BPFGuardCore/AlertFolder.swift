@@ -48,6 +48,9 @@ public struct AlertFolder: Sendable {
     private var ruleWindows: [Int: UInt64]
     private var groups = FoldGroups<Group>()
     private var memo = FoldGroupMemo()
+    /// The key values of the alert being folded, for the memo: reused from alert to alert (an
+    /// array per alert was an allocation and a release per event of a flood).
+    private var readings: [FieldReading] = []
     private var closings = FoldWindowQueue()
     private var cap: AlertRateCap
     private var opened: UInt64 = 0
@@ -102,7 +105,8 @@ public struct AlertFolder: Sendable {
         // group holds an alert: copying it out and back per alert was a large part of a
         // flood's cost).
         // The group of a recent alert with the very same key values first (`FoldGroupMemo`).
-        let readings = keys.map { FieldReading($0, in: alert) }
+        readings.removeAll(keepingCapacity: true)
+        for key in keys { readings.append(FieldReading(key, in: alert)) }
         var found: Int32?
         if let recent = memo.group(for: readings), groups.holds(recent.slot, generation: recent.generation) {
             found = recent.slot

@@ -93,10 +93,10 @@ public struct Policy: Hashable, Sendable {
     public var path: String
     public var settings: PolicySettings
     public var rules: [Rule] {
-        didSet { matchers = rules.map(RuleMatcher.init) }
+        didSet { matchers = RuleMatchers(rules) }
     }
     /// `rules` compiled for evaluation, by index.
-    private var matchers: [RuleMatcher]
+    private var matchers: RuleMatchers
     /// Names of the sets the file defines (for summaries).
     public var setNames: [String]
 
@@ -104,15 +104,12 @@ public struct Policy: Hashable, Sendable {
         self.path = path
         self.settings = settings
         self.rules = rules
-        self.matchers = rules.map(RuleMatcher.init)
+        self.matchers = RuleMatchers(rules)
         self.setNames = setNames
     }
 
     public func evaluate(_ subject: RuleSubject) -> Decision {
-        // Borrowed in place: `matchers[index]` copied each matcher out (a retain and a release
-        // per rule tested, for every event).
-        let matched = matchers.withUnsafeBufferPointer { matchers in matchers.indices.first { matchers[$0].matches(subject) } }
-        if let index = matched {
+        if let index = matchers.firstMatch(subject) {
             return Decision(action: rules[index].action, rule: .line(rules[index].line), ruleIndex: index)
         }
         switch settings.defaultAction {

@@ -3,7 +3,7 @@ import Testing
 
 /// The shortcuts of the per-event path give what the plain definitions give: conditions
 /// tested in place (`Condition.matches`) as on `RuleSubject.value(of:)`, rules tested in
-/// their `RuleMatcher` order as in file order, sets refusing by length only what they lack,
+/// their `RuleMatchers` order as in file order, sets refusing by length only what they lack,
 /// and fold keys found from an alert (`FoldKey.hash(of:keys:)`, `describes`, `FoldGroups`)
 /// as the keys built from it.
 @Suite struct EvaluationShortcutTests {
