@@ -29,35 +29,35 @@ enum ByteSearch {
         return nil
     }
 
-    /// The index of the first byte in `buffer[start...]` that is `a`, `b` or `c`, or nil:
+    /// The index of the first byte in `buffer[start...]` that is `a`, `b`, `c` or `d`, or nil:
     /// eight bytes at a time, as `firstIndex(of:in:from:)` (the lowest marked byte of each
-    /// pattern's test is exact, so the lowest of the three is too).
-    static func firstIndex(ofAny a: UInt8, _ b: UInt8, _ c: UInt8, in buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+    /// pattern's test is exact, so the lowest of the four is too). Callers that look for fewer
+    /// bytes repeat one.
+    static func firstIndex(ofAny a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, in buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard start >= 0, start < buffer.count else { return nil }
         let raw = UnsafeRawBufferPointer(buffer)
-        let patternA = ones &* UInt64(a), patternB = ones &* UInt64(b), patternC = ones &* UInt64(c)
         var index = start
         while index &+ 8 <= buffer.count {
             let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            let wordA = word ^ patternA, wordB = word ^ patternB, wordC = word ^ patternC
-            let found = (((wordA &- ones) & ~wordA) | ((wordB &- ones) & ~wordB) | ((wordC &- ones) & ~wordC)) & highBits
-            if found != 0 { return index &+ found.trailingZeroBitCount / 8 }
+            if let found = firstMarkedByte(in: word, a, b, c, d) { return index &+ found }
             index &+= 8
         }
         while index < buffer.count {
             let byte = buffer[index]
-            if byte == a || byte == b || byte == c { return index }
+            if byte == a || byte == b || byte == c || byte == d { return index }
             index &+= 1
         }
         return nil
     }
 
     /// The index (0–7) of the first byte of `word` (eight bytes, the first in its low byte)
-    /// that is `a`, `b` or `c`, or nil: the test of `firstIndex(ofAny:)` on one word.
+    /// that is `a`, `b`, `c` or `d`, or nil: the test of `firstIndex(ofAny:)` on one word.
     @inline(__always)
-    static func firstMarkedByte(in word: UInt64, _ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int? {
-        let wordA = word ^ (ones &* UInt64(a)), wordB = word ^ (ones &* UInt64(b)), wordC = word ^ (ones &* UInt64(c))
-        let found = (((wordA &- ones) & ~wordA) | ((wordB &- ones) & ~wordB) | ((wordC &- ones) & ~wordC)) & highBits
+    static func firstMarkedByte(in word: UInt64, _ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) -> Int? {
+        let wordA = word ^ (ones &* UInt64(a)), wordB = word ^ (ones &* UInt64(b))
+        let wordC = word ^ (ones &* UInt64(c)), wordD = word ^ (ones &* UInt64(d))
+        let found = (((wordA &- ones) & ~wordA) | ((wordB &- ones) & ~wordB) | ((wordC &- ones) & ~wordC) | ((wordD &- ones) & ~wordD))
+            & highBits
         return found == 0 ? nil : found.trailingZeroBitCount / 8
     }
 

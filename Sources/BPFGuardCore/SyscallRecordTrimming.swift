@@ -55,71 +55,84 @@ public enum SyscallRecordTrimming {
     private static func trimmedLength(_ record: UnsafeMutablePointer<UInt8>, count: Int, bodyStart: Int) -> Int? {
         guard bodyStart <= count else { return nil }
         let line = UnsafeBufferPointer(start: record, count: count)
-        let space = UInt8(ascii: " "), equalsSign = UInt8(ascii: "=")
-        let end = ByteSearch.firstIndex(of: 0x1D, in: line, from: bodyStart) ?? count
-        // The body without its ENRICHED part: words end at its end.
-        let body = UnsafeBufferPointer(start: record, count: end)
+        let space = UInt8(ascii: " "), equalsSign = UInt8(ascii: "="), enriched: UInt8 = 0x1D
+        // The body's words end at its ENRICHED part (the first 0x1D), found on the way.
+        var end = count
         var counted = 0
         var position = bodyStart
         var written = 0
         // Kept words separated by single spaces are moved together (a kernel record keeps
         // `ppid` to `euid`, then `tty` to `exe`, in runs): `run` is the span not yet moved.
         var run = 0..<0
-        while position < end {
+        words: while position < count {
             // One word: up to the next space (runs of spaces separate nothing), its name up to
             // its first `=`. A NUL anywhere keeps the record whole.
-            if record[position] == space {
+            let first = record[position]
+            if first == space {
                 position &+= 1
                 continue
             }
+            if first == enriched {
+                end = position
+                break
+            }
             let start = position
-            let equals: Int
-            if counted >= fieldsKeptInPlace, start &+ 8 <= end {
+            if counted >= fieldsKeptInPlace, start &+ 8 <= count {
                 // After the sixth field only kept names matter, and none is longer than seven
                 // bytes: the name's end is looked for in the word's first eight bytes at once.
-                let window = UnsafeRawPointer(record + start).loadUnaligned(as: UInt64.self)
-                let mark = ByteSearch.firstMarkedByte(in: UInt64(littleEndian: window), equalsSign, space, 0)
-                guard let mark else {
+                let window = UInt64(littleEndian: UnsafeRawPointer(record + start).loadUnaligned(as: UInt64.self))
+                guard let mark = ByteSearch.firstMarkedByte(in: window, equalsSign, space, 0, enriched) else {
                     // A longer name: dropped whatever follows; only a NUL in it matters.
-                    position = ByteSearch.firstIndex(ofAny: space, space, 0, in: body, from: start &+ 8) ?? end
-                    if position < end, record[position] == 0 { return nil }
+                    position = ByteSearch.firstIndex(ofAny: space, space, 0, enriched, in: line, from: start &+ 8) ?? count
+                    if position < count, record[position] == 0 { return nil }
                     continue
                 }
                 position = start &+ mark
             } else {
-                position = ByteSearch.firstIndex(ofAny: equalsSign, space, 0, in: body, from: position) ?? end
+                position = ByteSearch.firstIndex(ofAny: equalsSign, space, 0, enriched, in: line, from: start) ?? count
             }
-            if position < end, record[position] == 0 { return nil }
-            guard position < end, record[position] == equalsSign else { continue }
-            equals = position
-            position = ByteSearch.firstIndex(ofAny: space, space, 0, in: body, from: position &+ 1) ?? end
-            if position < end, record[position] == 0 { return nil }
+            // A word without `=` (libauparse skips it), unless a NUL is in it.
+            guard position < count else { break }
+            switch record[position] {
+            case 0: return nil
+            case equalsSign: break
+            default: continue  // a space or the ENRICHED part
+            }
+            let equals = position
+            position = ByteSearch.firstIndex(ofAny: space, space, 0, enriched, in: line, from: equals &+ 1) ?? count
+            let last = position < count && record[position] == enriched
+            if position < count, record[position] == 0 { return nil }
             if equals == start &+ 3, record[start] == UInt8(ascii: "m"), record[start &+ 1] == UInt8(ascii: "s"),
                record[start &+ 2] == UInt8(ascii: "g") {
                 return nil  // `msg=`
             }
+            defer { if last { end = position } }
             // A field libauparse counts: a `=` and a value after it.
-            guard equals &+ 1 < position else { continue }
+            guard equals &+ 1 < position else {
+                if last { break words }
+                continue
+            }
             counted &+= 1
-            if counted < fieldsKeptInPlace { continue }
-            if counted == fieldsKeptInPlace {
-                written = position
+            if counted <= fieldsKeptInPlace {
+                if counted == fieldsKeptInPlace { written = position }
+                if last { break words }
                 continue
             }
             let nameStart = record[start] == UInt8(ascii: "(") ? start &+ 1 : start
-            switch KeptField(record + nameStart, count: equals &- nameStart, readable: end &- nameStart) {
-            case .kept?:
+            switch keptField(record + nameStart, count: equals &- nameStart, readable: count &- nameStart) {
+            case 1:
                 if !run.isEmpty, run.upperBound &+ 1 == start {
                     run = run.lowerBound..<position
                 } else {
                     written = move(run, in: record, to: written)
                     run = start..<position
                 }
-            case .positional?:
+            case 2:
                 return nil
-            case nil:
+            default:
                 break
             }
+            if last { break words }
         }
         guard counted >= fieldsKeptInPlace else { return nil }
         written = move(run, in: record, to: written)
@@ -167,38 +180,33 @@ public enum SyscallRecordTrimming {
         return true
     }
 
-    /// What becomes of a field after the first six, by its name.
-    private enum KeptField {
-        /// Read by the extractor: kept.
-        case kept
-        /// `arch` or `syscall`: libauparse may read it by position (the record is kept whole).
-        case positional
-
-        /// `readable`: how many bytes from `name` may be read (eight at once when there are).
-        @inline(__always)
-        init?(_ name: UnsafePointer<UInt8>, count: Int, readable: Int) {
-            guard count >= 3, count <= 7 else { return nil }
-            var word: UInt64 = 0
-            if readable >= 8 {
-                let window = UInt64(littleEndian: UnsafeRawPointer(name).loadUnaligned(as: UInt64.self))
-                word = window & ((1 &<< UInt64(8 &* count)) &- 1)
-            } else {
-                var index = 0
-                while index < count {
-                    word |= UInt64(name[index]) << UInt64(8 &* index)
-                    index &+= 1
-                }
+    /// What becomes of a field after the first six, by its name: 1, read by the extractor
+    /// (kept); 2, `arch` or `syscall`, which libauparse may read by position (the record is
+    /// kept whole); 0, dropped. `readable`: how many bytes from `name` may be read (eight at
+    /// once when there are).
+    @inline(__always)
+    private static func keptField(_ name: UnsafePointer<UInt8>, count: Int, readable: Int) -> UInt8 {
+        guard count >= 3, count <= 7 else { return 0 }
+        var word: UInt64 = 0
+        if readable >= 8 {
+            let window = UInt64(littleEndian: UnsafeRawPointer(name).loadUnaligned(as: UInt64.self))
+            word = window & ((1 &<< UInt64(8 &* count)) &- 1)
+        } else {
+            var index = 0
+            while index < count {
+                word |= UInt64(name[index]) << UInt64(8 &* index)
+                index &+= 1
             }
-            switch (count, word) {
-            case (3, 0x64_6975), (3, 0x64_6967), (3, 0x64_6970), (3, 0x73_6573), (3, 0x79_7474), (3, 0x65_7865), (3, 0x79_656B):
-                self = .kept  // uid gid pid ses tty exe key
-            case (4, 0x6469_7561), (4, 0x6469_7565), (4, 0x6469_7070), (4, 0x6D6D_6F63):
-                self = .kept  // auid euid ppid comm
-            case (4, 0x6863_7261), (7, 0x6C_6C61_6373_7973):
-                self = .positional  // arch syscall
-            default:
-                return nil
-            }
+        }
+        switch (count, word) {
+        case (3, 0x64_6975), (3, 0x64_6967), (3, 0x64_6970), (3, 0x73_6573), (3, 0x79_7474), (3, 0x65_7865), (3, 0x79_656B):
+            return 1  // uid gid pid ses tty exe key
+        case (4, 0x6469_7561), (4, 0x6469_7565), (4, 0x6469_7070), (4, 0x6D6D_6F63):
+            return 1  // auid euid ppid comm
+        case (4, 0x6863_7261), (7, 0x6C_6C61_6373_7973):
+            return 2  // arch syscall
+        default:
+            return 0
         }
     }
 }

@@ -23,6 +23,28 @@ import Testing
         }
     }
 
+    /// The search for any of four bytes (the SYSCALL trimming's word ends) and its one-word
+    /// test agree with a linear search, with the bytes near each other and high bytes around.
+    @Test func firstIndexOfAnyAgreesWithALinearSearch() {
+        var random = Generator(state: 11)
+        let alphabet: [UInt8] = [UInt8(ascii: "="), UInt8(ascii: " "), 0, 0x1D, 0x3C, 0x1C, 0xBD, 0xFF, UInt8(ascii: "a")]
+        for _ in 0..<3000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            let targets = (0..<4).map { _ in alphabet.randomElement(using: &random)! }
+            let start = Int.random(in: 0...(bytes.count + 1), using: &random)
+            let expected = start < bytes.count ? bytes[start...].firstIndex { targets.contains($0) } : nil
+            bytes.withUnsafeBufferPointer { buffer in
+                let found = ByteSearch.firstIndex(ofAny: targets[0], targets[1], targets[2], targets[3], in: buffer, from: start)
+                #expect(found == expected, "\(bytes) from \(start) for \(targets)")
+            }
+            guard bytes.count >= 8 else { continue }
+            var word: UInt64 = 0
+            for index in 0..<8 { word |= UInt64(bytes[index]) << UInt64(8 * index) }
+            let inWord = bytes[..<8].firstIndex { targets.contains($0) }
+            #expect(ByteSearch.firstMarkedByte(in: word, targets[0], targets[1], targets[2], targets[3]) == inWord, "\(bytes)")
+        }
+    }
+
     /// High bytes next to the needle (carries in the word test) do not make false matches.
     @Test func firstIndexWithBytesAroundTheNeedle() {
         for byte in [UInt8(0x00), 0x09, 0x0B, 0x80, 0x8A, 0xFF] {
