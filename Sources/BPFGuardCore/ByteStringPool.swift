@@ -11,25 +11,31 @@ struct ByteStringPool: Sendable {
     private var counts: [UInt32] = [0]
     private var indexByBytes: [HashedBytes: UInt32] = [:]
     private var free: [UInt32] = []
-    /// References of recently retained strings, by their storage's address.
-    private var recent = [UInt32](repeating: 0, count: ByteStringPool.recentEntries)
+    /// References of recently retained strings, by their storage's address: sets of two,
+    /// the last found first. (One entry per address slot made strings whose addresses met
+    /// in a slot push each other out: a quarter of a flood's retains hashed their bytes.)
+    private var recent = [UInt32](repeating: 0, count: 2 * ByteStringPool.recentSets)
 
-    private static let recentEntries = 256
+    private static let recentSets = 512
 
     var count: Int { indexByBytes.count }
 
     /// A reference to `bytes` (0 for nil), counted once more.
     mutating func retain(_ bytes: [UInt8]?) -> UInt32 {
         guard let bytes else { return 0 }
-        let slot = Self.recentSlot(of: bytes)
-        let candidate = recent[slot]
-        // Equal addresses and counts: the same storage (the pool keeps it alive), so the same bytes.
-        if candidate != 0, counts[Int(candidate)] > 0, Self.sameStorage(strings[Int(candidate)], bytes) {
-            counts[Int(candidate)] += 1
-            return candidate
+        let first = 2 &* Self.recentSet(of: bytes)
+        for way in 0..<2 {
+            let candidate = recent[first &+ way]
+            // Equal addresses and counts: the same storage (the pool keeps it alive), so the same bytes.
+            if candidate != 0, counts[Int(candidate)] > 0, Self.sameStorage(strings[Int(candidate)], bytes) {
+                counts[Int(candidate)] += 1
+                if way == 1 { recent.swapAt(first, first &+ 1) }
+                return candidate
+            }
         }
         let reference = retainByValue(bytes)
-        recent[slot] = reference
+        recent[first &+ 1] = recent[first]
+        recent[first] = reference
         return reference
     }
 
@@ -54,9 +60,9 @@ struct ByteStringPool: Sendable {
         return reference
     }
 
-    private static func recentSlot(of bytes: [UInt8]) -> Int {
-        let address = bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-        return Int(truncatingIfNeeded: (address >> 4) ^ (address >> 10)) & (recentEntries - 1)
+    private static func recentSet(of bytes: [UInt8]) -> Int {
+        let address = UInt64(bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) })
+        return Int(truncatingIfNeeded: ((address >> 4) &* 0x9E37_79B9_7F4A_7C15) >> 40) & (recentSets - 1)
     }
 
     private static func sameStorage(_ a: [UInt8], _ b: [UInt8]) -> Bool {
