@@ -76,44 +76,59 @@ struct RepeatedFieldValues {
 
     var tty = Field(), comm = Field(), exe = Field(), key = Field(), syscall = Field(), commandLine = Field()
 
-    /// Recent loaders' string objects, by their `exe` and command line.
-    private var strings = [ProcessStrings?](repeating: nil, count: RepeatedFieldValues.recentStrings)
-    static let recentStrings = 64
+    /// Recent loaders' string objects, by their `exe` and command line, and recent events'
+    /// whole contexts (numbers and strings): in sets of two, the last found first. (One entry
+    /// per slot let loaders that met in a slot push each other out: on a stream of twenty
+    /// loaders a quarter of the events made their strings and contexts anew.)
+    private var strings = [ProcessStrings?](repeating: nil, count: 2 * RepeatedFieldValues.recentSets)
+    private var contexts = [ProcessContext?](repeating: nil, count: 2 * RepeatedFieldValues.recentSets)
+    static let recentSets = 64
 
     /// The loader context of an event: the SYSCALL record's fields and the command line, the
     /// strings in the object of a recent event when every one is the very array it had (the
     /// fields above hand them out), and the whole context of a recent event of the same
     /// process when its numbers repeat too.
     mutating func context(_ syscall: SyscallFields, commandLine: [UInt8]?) -> ProcessContext {
-        let index = Int(truncatingIfNeeded: (Self.address(syscall.exe) >> 4) &+ (Self.address(commandLine) >> 4) &* 31)
-            & (Self.recentStrings - 1)
-        let shared: ProcessStrings
-        if let recent = strings[index], Self.same(recent.tty, syscall.tty), Self.same(recent.comm, syscall.comm),
-           Self.same(recent.exe, syscall.exe), Self.same(recent.key, syscall.key), Self.same(recent.syscall, syscall.syscall),
-           Self.same(recent.cmdline, commandLine) {
-            shared = recent
-        } else {
-            shared = ProcessStrings(tty: syscall.tty, comm: syscall.comm, exe: syscall.exe, key: syscall.key, syscall: syscall.syscall,
-                                    cmdline: commandLine)
-            strings[index] = shared
-        }
-        // The whole context of a recent event of the same process, when every number repeats too.
-        let slot = Int(truncatingIfNeeded: (UInt(syscall.pid ?? 0) &* 31 &+ UInt(syscall.ppid ?? 0) &* 7 &+ UInt(syscall.uid ?? 0))
-            ^ (UInt(bitPattern: ObjectIdentifier(shared).hashValue) >> 4)) & (Self.recentContexts - 1)
-        if let recent = contexts[slot], recent.strings === shared, recent.uid == syscall.uid, recent.auid == syscall.auid,
-           recent.euid == syscall.euid, recent.gid == syscall.gid, recent.pid == syscall.pid, recent.ppid == syscall.ppid,
-           recent.ses == syscall.ses {
-            return recent
+        let shared = sharedStrings(syscall, commandLine: commandLine)
+        let first = 2 &* Self.set(of: UInt64(UInt(syscall.pid ?? 0) &* 31 &+ UInt(syscall.ppid ?? 0) &* 7 &+ UInt(syscall.uid ?? 0))
+            ^ UInt64(UInt(bitPattern: ObjectIdentifier(shared).hashValue) >> 4))
+        for way in 0..<2 {
+            if let recent = contexts[first &+ way], recent.strings === shared, recent.uid == syscall.uid, recent.auid == syscall.auid,
+               recent.euid == syscall.euid, recent.gid == syscall.gid, recent.pid == syscall.pid, recent.ppid == syscall.ppid,
+               recent.ses == syscall.ses {
+                if way == 1 { contexts.swapAt(first, first &+ 1) }
+                return recent
+            }
         }
         let context = ProcessContext(uid: syscall.uid, auid: syscall.auid, euid: syscall.euid, gid: syscall.gid, pid: syscall.pid,
                                      ppid: syscall.ppid, ses: syscall.ses, strings: shared)
-        contexts[slot] = context
+        contexts[first &+ 1] = contexts[first]
+        contexts[first] = context
         return context
     }
 
-    /// Recent events' whole contexts (numbers and strings).
-    private var contexts = [ProcessContext?](repeating: nil, count: RepeatedFieldValues.recentContexts)
-    static let recentContexts = 64
+    /// The strings object of a recent event whose strings are the very arrays of these, or a new one.
+    private mutating func sharedStrings(_ syscall: SyscallFields, commandLine: [UInt8]?) -> ProcessStrings {
+        let first = 2 &* Self.set(of: UInt64(Self.address(syscall.exe) >> 4) &+ UInt64(Self.address(commandLine) >> 4) &* 31)
+        for way in 0..<2 {
+            if let recent = strings[first &+ way], Self.same(recent.tty, syscall.tty), Self.same(recent.comm, syscall.comm),
+               Self.same(recent.exe, syscall.exe), Self.same(recent.key, syscall.key), Self.same(recent.syscall, syscall.syscall),
+               Self.same(recent.cmdline, commandLine) {
+                if way == 1 { strings.swapAt(first, first &+ 1) }
+                return recent
+            }
+        }
+        let shared = ProcessStrings(tty: syscall.tty, comm: syscall.comm, exe: syscall.exe, key: syscall.key, syscall: syscall.syscall,
+                                    cmdline: commandLine)
+        strings[first &+ 1] = strings[first]
+        strings[first] = shared
+        return shared
+    }
+
+    /// A set of `recentSets` for a key (the high bits of a multiplicative hash).
+    private static func set(of key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & (recentSets - 1)
+    }
 
     /// Both absent, or one storage (and so the same bytes).
     private static func same(_ a: [UInt8]?, _ b: [UInt8]?) -> Bool {
