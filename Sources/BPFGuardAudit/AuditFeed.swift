@@ -16,12 +16,14 @@ public final class AuditFeed {
     private let onEvent: EventHandler
     /// Receives each change to audit itself (CONFIG_CHANGE, DAEMON_END/ABORT/RESUME).
     public var onAuditChange: ((AuditChange) -> Void)?
-    private var recentValues = RepeatedFieldValues()
+    // Unchecked exclusivity: only `eventReady` changes these, once per event, on the thread
+    // that feeds (libauparse calls it back from `feed`); the checks cost more than the work.
+    @exclusivity(unchecked) private var recentValues = RepeatedFieldValues()
     /// The events of the event being handed on, reused from event to event (an array per
     /// event was an allocation and a release per event of a BPF-dense stream).
-    private var events: [BPFEvent] = []
+    @exclusivity(unchecked) private var events: [BPFEvent] = []
     /// BPF records that lacked a usable `prog-id` or `op` (skipped).
-    public private(set) var malformedBPFRecords: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var malformedBPFRecords: UInt64 = 0
 
     /// libauparse holds back the last line it was fed until more bytes arrive; a lone
     /// newline releases it without adding a record.
@@ -65,7 +67,7 @@ public final class AuditFeed {
 
     fileprivate func eventReady(_ au: OpaquePointer) {
         var extractor = BPFEventExtractor(au)
-        events.removeAll(keepingCapacity: true)
+        while !events.isEmpty { events.removeLast() }  // (`removeAll(keepingCapacity:)` took a slow generic path)
         extractor.extract(recent: &recentValues, into: &events)
         malformedBPFRecords += extractor.malformedRecords
         for change in extractor.auditChanges { onAuditChange?(change) }

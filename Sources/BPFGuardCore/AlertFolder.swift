@@ -105,8 +105,11 @@ public struct AlertFolder: Sendable {
         // group holds an alert: copying it out and back per alert was a large part of a
         // flood's cost).
         // The group of a recent alert with the very same key values first (`FoldGroupMemo`).
-        readings.removeAll(keepingCapacity: true)
-        for key in keys { readings.append(FieldReading(key, in: alert)) }
+        if readings.count == keys.count {
+            for index in keys.indices { readings[index] = FieldReading(keys[index], in: alert) }
+        } else {
+            readings = keys.map { FieldReading($0, in: alert) }
+        }
         var found: Int32?
         if let recent = memo.group(for: readings), groups.holds(recent.slot, generation: recent.generation) {
             found = recent.slot
