@@ -1,31 +1,3 @@
-/// An audit event the pre-filter has seen a BPF record of: records of one (node, serial).
-struct EventKey: Hashable, Sendable {
-    var serial: UInt64
-    var seconds: UInt64
-    var node: [UInt8]?
-
-    /// The node's bytes are hashed in one call (an array of bytes would be hashed byte by byte).
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(serial)
-        hasher.combine(seconds)
-        if let node {
-            hasher.combine(node.count)
-            node.withUnsafeBytes { hasher.combine(bytes: $0) }
-        } else {
-            hasher.combine(-1)
-        }
-    }
-
-    /// Whether `line`'s node (the range `node` of it, nil without a prefix) is this key's.
-    func hasNode(_ node: Range<Int>?, of line: UnsafeBufferPointer<UInt8>) -> Bool {
-        switch (self.node, node) {
-        case (nil, nil): true
-        case (let own?, let range?): UnsafeBufferPointer(rebasing: line[range]).elementsEqual(own)
-        default: false
-        }
-    }
-}
-
 /// One BPF event being assembled, its records sorted for libauparse: BPF records first, then
 /// the SYSCALL and other context records, PROCTITLE last, and an EOE only when there is no
 /// PROCTITLE. libauparse completes an event at once when its last record is a PROCTITLE (an
@@ -155,13 +127,6 @@ struct OpenEvents: Sendable {
         }
     }
 
-    /// The incomplete events of one serial: nearly always one (found without hashing a key);
-    /// several (other nodes, or another second) by their keys.
-    private enum Incomplete: Sendable {
-        case one(UInt64)
-        case several([EventKey: UInt64])
-    }
-
     private static let unknownID: UInt64 = 0
     /// Slots that keep their buffers when freed (the freed slot is reused first, so a flood
     /// of events cycles through a few of them).
@@ -171,8 +136,8 @@ struct OpenEvents: Sendable {
     private var freeSlots: [Int] = []
     private var order: [UInt64] = []
     private var head = 0
-    private var incompleteBySerial: [UInt64: Incomplete] = [:]
-    private(set) var incompleteCount = 0
+    private var incomplete = IncompleteEvents()
+    var incompleteCount: Int { incomplete.count }
     /// The event opened last: the records that follow a BPF record are nearly always its
     /// own, and they find it here without hashing (checked: it may have completed since).
     private var lastOpened = OpenEvents.unknownID
@@ -203,35 +168,18 @@ struct OpenEvents: Sendable {
         return id != Self.unknownID && slot < slots.count && slots[slot].id == id
     }
 
-    func incompleteID(for key: EventKey) -> UInt64? {
-        guard incompleteCount > 0 else { return nil }
-        switch incompleteBySerial[key.serial] {
-        case nil: return nil
-        case .one(let id)?: return self[id].key == key ? id : nil
-        case .several(let ids)?: return ids[key]
-        }
-    }
+    func incompleteID(for key: EventKey) -> UInt64? { incomplete.id(for: key) }
 
-    /// The incomplete event of the record with this stamp and node, if any: one lookup by
-    /// serial (most records of other events end there), and no key built unless several
-    /// events share the serial.
+    /// The incomplete event of the record with this stamp and node, if any.
     func incompleteID(serial: UInt64, seconds: UInt64, node: Range<Int>?, of line: UnsafeBufferPointer<UInt8>) -> UInt64? {
         // No open event, no lookup (most records of ordinary traffic).
-        guard incompleteCount > 0 else { return nil }
+        guard incomplete.count > 0 else { return nil }
         let last = Self.slot(of: lastOpened)
         if last < slots.count, slots[last].id == lastOpened, !slots[last].complete, slots[last].key.serial == serial,
            slots[last].key.seconds == seconds, slots[last].key.hasNode(node, of: line) {
             return lastOpened
         }
-        switch incompleteBySerial[serial] {
-        case nil:
-            return nil
-        case .one(let id)?:
-            let key = self[id].key
-            return key.seconds == seconds && key.hasNode(node, of: line) ? id : nil
-        case .several(let ids)?:
-            return ids[EventKey(serial: serial, seconds: seconds, node: node.map { Array(line[$0]) })]
-        }
+        return incomplete.id(serial: serial, seconds: seconds, node: node, of: line)
     }
 
     mutating func open(key: EventKey, timestamp: AuditTimestamp, openedAt: UInt64?, arrival: UInt64) -> UInt64 {
@@ -253,19 +201,8 @@ struct OpenEvents: Sendable {
         count += 1
         order.append(id)
         if !loadsIndexed, count > Self.eventsLookedThrough { indexLoads() }
-        incompleteCount += 1
         lastOpened = id
-        // One lookup when the serial is new (nearly always); a dictionary of several is
-        // changed in place.
-        switch incompleteBySerial.updateValue(.one(id), forKey: key.serial) {
-        case nil:
-            break
-        case .one(let other)?:
-            incompleteBySerial[key.serial] = .several([self[other].key: other, key: id])
-        case .several(var ids)?:
-            ids[key] = id
-            incompleteBySerial[key.serial] = .several(ids)
-        }
+        incomplete.insert(id, key: key)
         return id
     }
 
@@ -317,19 +254,7 @@ struct OpenEvents: Sendable {
         guard contains(id), !self[id].complete else { return }
         let slot = Self.slot(of: id)
         slots[slot].complete = true
-        let key = slots[slot].key
-        incompleteCount -= 1
-        switch incompleteBySerial.removeValue(forKey: key.serial) {
-        case nil, .one?:
-            break
-        case .several(var ids)?:
-            ids.removeValue(forKey: key)
-            if ids.count == 1, let remaining = ids.first {
-                incompleteBySerial[key.serial] = .one(remaining.value)
-            } else if !ids.isEmpty {
-                incompleteBySerial[key.serial] = .several(ids)
-            }
-        }
+        incomplete.remove(slots[slot].id, key: slots[slot].key)
     }
 
     mutating func noteLoad(of programID: UInt32, node: [UInt8]?, in id: UInt64) {
