@@ -91,7 +91,7 @@ struct RepeatedFieldValues {
     mutating func context(_ syscall: SyscallFields, commandLine: [UInt8]?) -> ProcessContext {
         let shared = sharedStrings(syscall, commandLine: commandLine)
         let first = 2 &* Self.set(of: UInt64(UInt(syscall.pid ?? 0) &* 31 &+ UInt(syscall.ppid ?? 0) &* 7 &+ UInt(syscall.uid ?? 0))
-            ^ UInt64(UInt(bitPattern: ObjectIdentifier(shared).hashValue) >> 4))
+            ^ UInt64(UInt(bitPattern: ObjectIdentifier(shared)) >> 4))
         for way in 0..<2 {
             if let recent = contexts[first &+ way], recent.strings === shared, recent.uid == syscall.uid, recent.auid == syscall.auid,
                recent.euid == syscall.euid, recent.gid == syscall.gid, recent.pid == syscall.pid, recent.ppid == syscall.ppid,

@@ -96,7 +96,7 @@ public struct AlertFolder: Sendable {
         let time = alert.subject.event.timestamp.totalMilliseconds
         advance(to: time, into: &output)
         var alertWindow = window
-        if case .line(let line) = alert.rule, let ruleWindow = ruleWindows[line] { alertWindow = ruleWindow }
+        if !ruleWindows.isEmpty, case .line(let line) = alert.rule, let ruleWindow = ruleWindows[line] { alertWindow = ruleWindow }
         guard alertWindow > 0 else {
             pass(.single(alert), at: time, into: &output)
             return

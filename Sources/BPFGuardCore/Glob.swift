@@ -33,9 +33,10 @@ public struct Glob: Hashable, Sendable {
     public func matches(_ subject: [UInt8]) -> Bool {
         if segments.count == 1 { return subject == segments[0] }
         let first = segments[0], last = segments[segments.count - 1]
+        // The ends compared as bytes (the generic `starts(with:)` went element by element
+        // through the collection protocols, for several globs of every event).
         guard subject.count >= first.count + last.count,
-              subject.starts(with: first),
-              subject[(subject.count - last.count)...].elementsEqual(last)
+              Self.equal(subject, at: 0, first), Self.equal(subject, at: subject.count - last.count, last)
         else { return false }
         // Middle segments: leftmost placement is optimal for `*`-only patterns.
         var position = first.count
@@ -45,6 +46,13 @@ public struct Glob: Hashable, Sendable {
             position = found + segment.count
         }
         return true
+    }
+
+    /// Whether `subject[offset...]` starts with `part` (which fits).
+    private static func equal(_ subject: [UInt8], at offset: Int, _ part: [UInt8]) -> Bool {
+        subject.withUnsafeBytes { subject in
+            part.withUnsafeBytes { part in ByteSearch.equal(UnsafeRawBufferPointer(rebasing: subject[offset..<(offset + part.count)]), part) }
+        }
     }
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int, before end: Int) -> Int? {
