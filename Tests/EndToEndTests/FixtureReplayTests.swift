@@ -219,6 +219,13 @@ import Testing
         #expect(builtin.contains { $0.hasPrefix("alert=audit-disabled priority=crit change=\"audit_enabled=0 old=1: ") && $0.contains(" exe=\"/usr/sbin/auditctl\" ") })
         #expect(builtin.last?.contains("auditd is stopping (terminate)") == true)
         #expect(builtin.first?.contains(" exe=\"/usr/sbin/auditctl\" cmdline=") == false, "built-in alerts name the process, not every loader key")
+
+        // In input order: the capture's load and unload (prog-id 199) come between the sixth
+        // and the seventh change (events are handled after libauparse's run over a chunk, and
+        // a change waits for the events before it).
+        let order = run.stdoutLines.map { $0.split(separator: " ")[0] }
+        let firstProgramAlert = order.firstIndex { $0 == "alert=writable-dir-exe" }
+        #expect(firstProgramAlert == 6 && order[7] == "alert=short-lived" && order[8] == "alert=audit-rules-changed", "\(order)")
     }
 
     @Test func loadsWithoutContextAreSaidOnce() {
