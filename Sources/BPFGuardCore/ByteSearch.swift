@@ -6,21 +6,22 @@ enum ByteSearch {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
-    /// The index of the first `byte` in `buffer[start...]`, or nil: eight bytes at a time.
-    /// Every load stays inside the buffer: words are read at offsets at most `count - 8`,
-    /// the tail byte by byte.
+    /// The index of the first `byte` in `buffer[start...]`, or nil: sixteen bytes at a time
+    /// (a vector compare), the block that holds it read again eight bytes at a time for the
+    /// exact index, the tail byte by byte. Every load stays inside the buffer.
     static func firstIndex(of byte: UInt8, in buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard start >= 0, start < buffer.count else { return nil }
         let raw = UnsafeRawBufferPointer(buffer)
-        let pattern = ones &* UInt64(byte)
+        let vector = SIMD16<UInt8>(repeating: byte)
         var index = start
-        while index &+ 8 <= buffer.count {
-            // A zero byte in `word ^ pattern` is a match. The lowest set high bit of this
-            // expression marks the first zero byte exactly (carries only run upwards).
-            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ pattern
-            let found = (word &- ones) & ~word & highBits
-            if found != 0 { return index &+ found.trailingZeroBitCount / 8 }
-            index &+= 8
+        while index &+ 16 <= buffer.count {
+            if any(raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self) .== vector) {
+                let low = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                if let found = firstMarkedByte(in: low, byte, byte, byte, byte) { return index &+ found }
+                let high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self))
+                return index &+ 8 &+ (firstMarkedByte(in: high, byte, byte, byte, byte) ?? 7)
+            }
+            index &+= 16
         }
         while index < buffer.count {
             if buffer[index] == byte { return index }
@@ -37,10 +38,23 @@ enum ByteSearch {
         guard start >= 0, start < buffer.count else { return nil }
         let raw = UnsafeRawBufferPointer(buffer)
         var index = start
-        while index &+ 8 <= buffer.count {
+        // Eight bytes first (most words end within them), then sixteen at a time.
+        if index &+ 8 <= buffer.count {
             let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
             if let found = firstMarkedByte(in: word, a, b, c, d) { return index &+ found }
             index &+= 8
+        }
+        let vectorA = SIMD16<UInt8>(repeating: a), vectorB = SIMD16<UInt8>(repeating: b)
+        let vectorC = SIMD16<UInt8>(repeating: c), vectorD = SIMD16<UInt8>(repeating: d)
+        while index &+ 16 <= buffer.count {
+            let block = raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            if any((block .== vectorA) .| (block .== vectorB) .| (block .== vectorC) .| (block .== vectorD)) {
+                let low = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                if let found = firstMarkedByte(in: low, a, b, c, d) { return index &+ found }
+                let high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self))
+                return index &+ 8 &+ (firstMarkedByte(in: high, a, b, c, d) ?? 7)
+            }
+            index &+= 16
         }
         while index < buffer.count {
             let byte = buffer[index]
