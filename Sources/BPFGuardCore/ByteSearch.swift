@@ -38,8 +38,8 @@ enum ByteSearch {
         guard start >= 0, start < buffer.count else { return nil }
         let raw = UnsafeRawBufferPointer(buffer)
         var index = start
-        // Eight bytes first (most words end within them), then sixteen at a time.
-        if index &+ 8 <= buffer.count {
+        // Sixteen bytes by words first (most words end within them), then sixteen at a time.
+        for _ in 0..<2 where index &+ 8 <= buffer.count {
             let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
             if let found = firstMarkedByte(in: word, a, b, c, d) { return index &+ found }
             index &+= 8
