@@ -201,9 +201,10 @@ LIVE_STREAM="$OUT/loads-only-$LIVE.log"
 [ -s "$LIVE_STREAM" ] || python3 "$BENCH/generate_stream.py" --loads-only "$LIVE" -o "$LIVE_STREAM" >&2
 cat "$LIVE_STREAM" >/dev/null
 # More rounds than elsewhere: each is about a second, and on a shared machine the ratio of
-# two medians of 5 moved by a tenth from run to run (each round's ratio is reported too).
+# two medians of 5 moved by a tenth from run to run, and of 11 by 0.1 to 0.2 (each round's
+# ratio is reported too).
 DENSE_ROUNDS=$ROUNDS
-[ "$QUICK" = 1 ] || [ "$DENSE_ROUNDS" -ge 11 ] || DENSE_ROUNDS=11
+[ "$QUICK" = 1 ] || [ "$DENSE_ROUNDS" -ge 21 ] || DENSE_ROUNDS=21
 say "BPF-dense stream: $LIVE LOAD events ($LIVE_STREAM), $DENSE_ROUNDS rounds, alternating"
 dense_variants() { # PREFIX BINARY ROUND
     measure "$1" "$3" "$RES/$1.alerts" "$RES/$1.err" "$2" --policy "$POLICY" --replay "$LIVE_STREAM" --output stdout
