@@ -18,8 +18,9 @@ final class InputPipeline {
     /// Events libauparse completed during the current call into the stream, handled when it
     /// returns (`handlePendingEvents`), in order. Why not at once: handling an event between
     /// two of libauparse's runs interleaved their code, and the two did not fit the processor's
-    /// instruction cache together (on a BPF-dense stream, most of the plugin's excess time over
-    /// a plain libauparse reader was instruction-cache misses). Unchecked exclusivity like the
+    /// instruction cache together (cachegrind on a BPF-dense stream: a third of the
+    /// instruction-cache misses, and under half of the data-cache misses, once handled after
+    /// the run). Bounded by the events one call completes. Unchecked exclusivity like the
     /// engine: only the input thread reaches it.
     @exclusivity(unchecked) private var pendingEvents: [BPFEvent] = []
 
